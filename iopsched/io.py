@@ -1,0 +1,146 @@
+"""Reading and writing contract files: clear errors in, atomic writes out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from iopsched.instance import Instance, InstanceProblems, Problem
+from iopsched.levels import level_range_text, plan_contradicts_level
+from iopsched.solution import Solution
+
+log = logging.getLogger("iopsched")
+M = TypeVar("M", bound=BaseModel)
+
+
+class InputError(Exception):
+    """Bad input: which file, and every problem found in it (field path and message)."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__(self.render())
+
+    def render(self, limit: int = 20) -> str:
+        """One screen: the file, then one line per problem."""
+        n = len(self.problems)
+        lines = [f"{self.source}: {n} problem{'s' if n != 1 else ''}"]
+        lines += [f"  {p.path}: {p.message}" for p in self.problems[:limit]]
+        if n > limit:
+            lines.append(f"  ... and {n - limit} more")
+        return "\n".join(lines)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as a field path, e.g. ``participants[3].availability[0].end``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def problems_of(error: ValidationError) -> list[Problem]:
+    """Flatten a pydantic error into problems, expanding our cross-entity checks."""
+    out: list[Problem] = []
+    for err in error.errors(include_url=False):
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, InstanceProblems):
+            prefix = field_path(err["loc"])
+            for p in cause.problems:
+                path = p.path if prefix == "(top level)" else f"{prefix}.{p.path}"
+                out.append(Problem(path=path, message=p.message))
+            continue
+        message = err["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif err["type"] == "missing":
+            message = "is required"
+        elif err["type"] == "literal_error":
+            message = f"{message}; got {err.get('input')!r}"
+        out.append(Problem(path=field_path(err["loc"]), message=message))
+    return out
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), [Problem(path="(file)", message="no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), [Problem(path="(file)", message=str(exc))]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            str(path),
+            [Problem(path=f"line {exc.lineno} column {exc.colno}", message=f"not JSON: {exc.msg}")],
+        ) from None
+
+
+def parse_model(model: type[M], data: Any, source: str) -> M:
+    """Validate data into a contract model, or raise InputError naming every problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(source, problems_of(exc)) from None
+
+
+def load_instance(path: str | os.PathLike[str]) -> Instance:
+    """Read and check an instance file; log a warning for plans that contradict their level."""
+    path = Path(path)
+    instance = parse_model(Instance, _read_json(path), str(path))
+    for message in plan_warnings(instance):
+        log.warning("%s: %s", path, message)
+    return instance
+
+
+def load_solution(path: str | os.PathLike[str]) -> Solution:
+    """Read and check the shape of a solution file."""
+    path = Path(path)
+    return parse_model(Solution, _read_json(path), str(path))
+
+
+def plan_warnings(instance: Instance) -> list[str]:
+    """Plans whose weekly hours contradict their level of care (legitimate, but worth a look)."""
+    out = []
+    for i, p in enumerate(instance.participants):
+        level = p.plan.level
+        if level and plan_contradicts_level(level, p.plan.min_hours, p.plan.max_hours):
+            out.append(
+                f"participants[{i}] ({p.id}): plan {p.plan.min_hours:g}-{p.plan.max_hours:g} h "
+                f"is outside level {level} ({level_range_text(level)})"
+            )
+    return out
+
+
+def dump_model(model: BaseModel) -> dict[str, Any]:
+    """JSON-ready dict of a contract model (defaults kept, None fields dropped)."""
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
+    """Write JSON to a temp file beside ``path``, fsync, then rename over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,181 @@
+"""Time grid and candidate starts: where in the week each session could begin.
+
+Everything here is plain Python over the instance; the CP-SAT variables use
+the sets computed here as their domains.  Time is counted in slots of the
+week (``minute_of_week // slot_minutes``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ortools.sat.python import cp_model
+
+from iopsched.instance import Group, Instance, Participant, Room, Therapist, Window
+from iopsched.timegrid import MINUTES_PER_DAY, intersect_spans, week_minute, windows_union
+
+Spans = list[tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The week cut into slots of ``slot_minutes``."""
+
+    slot_minutes: int
+
+    @property
+    def slots_per_day(self) -> int:
+        return MINUTES_PER_DAY // self.slot_minutes
+
+    def slots(self, minutes: int) -> int:
+        """Slots in a duration (durations are checked to be on the grid)."""
+        return minutes // self.slot_minutes
+
+    def day_of(self, slot: int) -> int:
+        return slot // self.slots_per_day
+
+    def to_minute(self, slot: int) -> int:
+        return slot * self.slot_minutes
+
+    def slot_spans(self, spans: Spans) -> Spans:
+        """Minute spans as slot spans, rounded inwards."""
+        s = self.slot_minutes
+        out = [(-(-a // s), b // s) for a, b in spans]
+        return [(a, b) for a, b in out if a < b]
+
+    def starts_within(self, spans: Spans, length: int) -> list[int]:
+        """Slots where a session of ``length`` slots fits inside one span, on one day."""
+        out: list[int] = []
+        spd = self.slots_per_day
+        for a, b in self.slot_spans(spans):
+            for t in range(a, b - length + 1):
+                if t // spd == (t + length - 1) // spd:
+                    out.append(t)
+        return out
+
+
+def domain(values: list[int]) -> cp_model.Domain:
+    """A CP-SAT domain of exactly these values."""
+    return cp_model.Domain.FromValues(sorted(set(values)))
+
+
+def fits_site(room: Room, site: str | None) -> bool:
+    """A room is at a site when the site is unnamed or the room's site is it."""
+    return site is None or room.site == site
+
+
+def therapist_can_work_in(therapist: Therapist, room: Room) -> bool:
+    """A therapist with named sites works only in rooms at those sites."""
+    return therapist.sites is None or room.site in therapist.sites
+
+
+def eligible_for_group(participant: Participant, group: Group) -> bool:
+    """Tags and site allow the participant to join the group."""
+    tags = set(participant.tags)
+    if not set(group.tags_required) <= tags or tags & set(group.tags_excluded):
+        return False
+    return group.virtual or group.site is None or participant.site in (None, group.site)
+
+
+@dataclass
+class Candidates:
+    """Availability spans of every entity and the starts each session may take."""
+
+    instance: Instance
+    grid: Grid = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.grid = Grid(self.instance.slot_minutes)
+
+    @cached_property
+    def program(self) -> Spans:
+        return windows_union(self.instance.program_hours)
+
+    def within_program(self, windows: list[Window] | None) -> Spans:
+        """Spans of windows clipped to program hours (None = all program hours)."""
+        if windows is None:
+            return self.program
+        return intersect_spans(self.program, windows_union(windows))
+
+    @cached_property
+    def therapist_spans(self) -> dict[str, Spans]:
+        return {t.id: self.within_program(t.availability) for t in self.instance.therapists}
+
+    @cached_property
+    def room_spans(self) -> dict[str, Spans]:
+        return {r.id: self.within_program(r.availability) for r in self.instance.rooms}
+
+    @cached_property
+    def participant_spans(self) -> dict[str, Spans]:
+        return {p.id: self.within_program(p.availability) for p in self.instance.participants}
+
+    def family_spans(self, participant: Participant) -> Spans:
+        spans = self.participant_spans[participant.id]
+        if participant.family_availability is None:
+            return spans
+        return intersect_spans(spans, windows_union(participant.family_availability))
+
+    def starts(self, spans: Spans, minutes: int) -> set[int]:
+        return set(self.grid.starts_within(spans, self.grid.slots(minutes)))
+
+    # ----------------------------------------------------------------- groups
+    def facilitators(self, group: Group) -> list[Therapist]:
+        """Therapists who may lead the group: named facilitators or anyone with the modality."""
+        pool = self.instance.therapists
+        if group.facilitators is not None:
+            pool = [self.instance.therapist_by_id[t] for t in group.facilitators]
+        out = [t for t in pool if group.kind in t.modalities]
+        if group.site is not None:
+            out = [t for t in out if t.sites is None or group.site in t.sites]
+        return out
+
+    def group_rooms(self, group: Group) -> list[Room]:
+        """Rooms an in-person group may meet in (site; capacity checked per cohort)."""
+        if group.virtual:
+            return []
+        return [r for r in self.instance.rooms if fits_site(r, group.site)]
+
+    def fixed_starts(self, group: Group) -> list[int] | None:
+        """The fixed meeting starts in slots, sorted by day, if the program fixed them."""
+        if group.fixed_times is None:
+            return None
+        s = self.instance.slot_minutes
+        return sorted(week_minute(ft.day, ft.start) // s for ft in group.fixed_times)
+
+    def group_starts(self, group: Group) -> list[int]:
+        """Starts where some facilitator and (unless virtual) some room are free."""
+        d = group.duration_minutes
+        ok = self.starts(self.program, d)
+        lead: set[int] = set()
+        for t in self.facilitators(group):
+            lead |= self.starts(self.therapist_spans[t.id], d)
+        ok &= lead
+        if not group.virtual:
+            place: set[int] = set()
+            for r in self.group_rooms(group):
+                place |= self.starts(self.room_spans[r.id], d)
+            ok &= place
+        fixed = self.fixed_starts(group)
+        if fixed is not None:
+            ok &= set(fixed)
+        return sorted(ok)
+
+    # --------------------------------------------------------- 1:1 sessions
+    def one_to_one_therapists(self, participant: Participant, kind: str) -> list[Therapist]:
+        """Who may deliver a participant's individual (their primary) or family session."""
+        if kind == "individual" and participant.primary_therapist is not None:
+            return [self.instance.therapist_by_id[participant.primary_therapist]]
+        return [t for t in self.instance.therapists if kind in t.modalities]
+
+    def one_to_one_rooms(self, participant: Participant, kind: str) -> list[Room]:
+        """Rooms at the participant's site that seat them (and their family)."""
+        seats = 1 + (participant.family_size if kind == "family" else 0)
+        return [
+            r for r in self.instance.rooms if r.capacity >= seats and fits_site(r, participant.site)
+        ]
+
+    def one_to_one_spans(self, participant: Participant, kind: str) -> Spans:
+        if kind == "family":
+            return self.family_spans(participant)
+        return self.participant_spans[participant.id]

@@ -1,0 +1,74 @@
+"""Groups and cohorts: when a group meets, who is in it, who leads it, where."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from iopsched.model.context import Ctx
+from iopsched.model.grid import domain
+
+
+def group_meets_its_weekly_count(ctx: Ctx) -> None:
+    """A group that runs meets exactly its number of times a week, at most once a day."""
+    m, grid = ctx.model, ctx.grid
+    for gv in ctx.vars.groups.values():
+        for s in gv.meetings:
+            m.add(sum(s.days.values()) == gv.run)
+            for d, lit in s.days.items():
+                on_d = [t for t in s.candidates if grid.day_of(t) == d]
+                m.add_linear_expression_in_domain(s.start, domain(on_d)).only_enforce_if(lit)
+            if s.candidates:
+                m.add(s.start == s.candidates[0]).only_enforce_if(gv.run.Not())
+        for a, b in pairwise(gv.meetings):
+            day_a = sum(d * lit for d, lit in a.days.items())
+            day_b = sum(d * lit for d, lit in b.days.items())
+            m.add(day_a + 1 <= day_b).only_enforce_if(gv.run)
+
+
+def mandatory_groups_run(ctx: Ctx) -> None:
+    """A group the program does not mark optional must run this week."""
+    for gv in ctx.vars.groups.values():
+        if not gv.group.optional:
+            ctx.model.add(gv.run == 1).only_enforce_if(ctx.switch(f"group {gv.group.id} must run"))
+
+
+def cohort_size_within_limits(ctx: Ctx) -> None:
+    """A running group has min_size to max_size members, the same ones every meeting."""
+    m = ctx.model
+    for gv in ctx.vars.groups.values():
+        g = gv.group
+        size = sum(gv.members.values())
+        m.add(size >= g.min_size * gv.run)
+        m.add(size <= g.max_size * gv.run)
+        for lit in gv.members.values():
+            m.add_implication(lit, gv.run)
+
+
+def avoided_pairs_never_share_a_group(ctx: Ctx) -> None:
+    """Participants who must be kept apart are never in the same group."""
+    for pair in ctx.instance.avoid_pairs():
+        a, b = sorted(pair)
+        for gv in ctx.vars.groups.values():
+            if a in gv.members and b in gv.members:
+                ctx.model.add_at_most_one([gv.members[a], gv.members[b]])
+
+
+def one_facilitator_per_meeting(ctx: Ctx) -> None:
+    """Every meeting of a running group has exactly one facilitator."""
+    for gv in ctx.vars.groups.values():
+        for s in gv.meetings:
+            ctx.model.add(sum(s.therapists.values()) == gv.run)
+
+
+def in_person_meetings_have_a_room_that_seats_the_cohort(ctx: Ctx) -> None:
+    """An in-person meeting has one room, big enough for the whole cohort."""
+    m, rooms = ctx.model, ctx.instance.room_by_id
+    for gv in ctx.vars.groups.values():
+        if gv.group.virtual:
+            continue
+        size = sum(gv.members.values())
+        for s in gv.meetings:
+            m.add(sum(s.rooms.values()) == gv.run)
+            for rid, lit in s.rooms.items():
+                if rooms[rid].capacity < gv.group.max_size:
+                    m.add(size <= rooms[rid].capacity).only_enforce_if(lit)

@@ -1,0 +1,86 @@
+"""Participants: availability, one place at a time, weekly, daily and day-count limits."""
+
+from __future__ import annotations
+
+from iopsched.instance import minutes_of
+from iopsched.model.context import Ctx
+
+
+def participant_free_for_their_groups(ctx: Ctx) -> None:
+    """A participant joins a group only if free for every one of its meetings."""
+    for gv in ctx.vars.groups.values():
+        for pid, member in gv.members.items():
+            spans = ctx.cand.participant_spans[pid]
+            for s in gv.meetings:
+                ctx.require_start_within(s, member, spans)
+
+
+def participant_never_in_two_places(ctx: Ctx) -> None:
+    """A participant attends at most one session at a time."""
+    m = ctx.model
+    for pid, sessions in ctx.vars.by_participant.items():
+        if len(sessions) > 1:
+            m.add_no_overlap(
+                m.new_optional_fixed_size_interval_var(
+                    s.start, s.length, s.participants[pid], f"in[{pid},{s.key}]"
+                )
+                for s in sessions
+            )
+
+
+def participant_minutes(ctx: Ctx, pid: str, kinds: set[str] | None = None):
+    """Minutes of care the schedule gives a participant (optionally of some kinds only)."""
+    slot = ctx.grid.slot_minutes
+    return sum(
+        s.length * slot * s.participants[pid]
+        for s in ctx.vars.by_participant.get(pid, [])
+        if kinds is None or s.kind in kinds
+    )
+
+
+def participant_within_max_hours(ctx: Ctx) -> None:
+    """A participant gets no more than their plan's max_hours a week."""
+    for p in ctx.instance.participants:
+        if p.id in ctx.vars.by_participant:
+            ctx.model.add(participant_minutes(ctx, p.id) <= minutes_of(p.plan.max_hours))
+
+
+def attendance_days_defined(ctx: Ctx) -> None:
+    """A participant attends on a day exactly when they have a session that day."""
+    m = ctx.model
+    for pid, sessions in ctx.vars.by_participant.items():
+        for d in range(7):
+            lits = {id(lit): lit for s in sessions if (lit := ctx.on_day(s, pid, d)) is not None}
+            if not lits:
+                continue
+            day = m.new_bool_var(f"attends[{pid},{d}]")
+            m.add_max_equality(day, list(lits.values()))
+            ctx.attend_day.setdefault(pid, {})[d] = day
+
+
+def participant_within_max_days(ctx: Ctx) -> None:
+    """A participant comes in on no more than their max_days."""
+    for p in ctx.instance.participants:
+        days = ctx.attend_day.get(p.id, {})
+        if p.max_days is not None and len(days) > p.max_days:
+            ctx.model.add(sum(days.values()) <= p.max_days)
+
+
+def participant_daily_hours_within_limits(ctx: Ctx) -> None:
+    """On a day they attend, a participant gets between min and max hours per day."""
+    slot = ctx.grid.slot_minutes
+    for p in ctx.instance.participants:
+        if p.max_hours_per_day is None and not p.min_hours_per_day:
+            continue
+        sessions = ctx.vars.by_participant.get(p.id, [])
+        for d, day in ctx.attend_day.get(p.id, {}).items():
+            parts = {}  # a group meets at most once a day: count its literal once
+            for s in sessions:
+                lit = ctx.on_day(s, p.id, d)
+                if lit is not None:
+                    parts[s.group_id or s.key] = s.length * slot * lit
+            minutes = sum(parts.values())
+            if p.max_hours_per_day is not None:
+                ctx.model.add(minutes <= minutes_of(p.max_hours_per_day))
+            if p.min_hours_per_day:
+                ctx.model.add(minutes >= minutes_of(p.min_hours_per_day) * day)
