@@ -17,7 +17,7 @@ from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.diagnose import explain_infeasible
 from iopsched.solution import Solution, Stats, Status, relative_gap
-from iopsched.timegrid import DAYS, parse_hhmm
+from iopsched.timegrid import DAYS, MINUTES_PER_DAY, parse_hhmm
 
 log = logging.getLogger("iopsched")
 
@@ -67,26 +67,33 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
 
 
 def _add_hints(ctx: Ctx) -> None:
-    """Start from last week's schedule: same cohorts at the same times where still possible."""
+    """Start from last week's schedule where still possible, else from an empty week."""
     prev = ctx.instance.previous
     if prev is None:
+        # An empty week is always feasible: hinting it gives a first schedule at once.
+        for gv in ctx.vars.groups.values():
+            ctx.model.add_hint(gv.run, 0)
+        for sessions in ctx.vars.one_to_one.values():
+            for s in sessions:
+                ctx.model.add_hint(s.present, 0)
         return
     slot = ctx.grid.slot_minutes
-    by_group: dict[str, list[int]] = {}
     members: dict[str, set[str]] = {}
+    times: dict[str, set[int]] = {}
     for s in prev.sessions:
         if s.group in ctx.vars.groups:
-            minute = DAYS.index(s.day) * 1440 + parse_hhmm(s.start)
-            by_group.setdefault(s.group, []).append(minute // slot)
+            minute = DAYS.index(s.day) * MINUTES_PER_DAY + parse_hhmm(s.start)
+            times.setdefault(s.group, set()).add(minute // slot)
             members.setdefault(s.group, set()).update(s.participants)
-    for gid, starts in by_group.items():
+    for gid, starts in times.items():
         gv = ctx.vars.groups[gid]
         ctx.model.add_hint(gv.run, 1)
         for pid, lit in gv.members.items():
             ctx.model.add_hint(lit, int(pid in members[gid]))
-        for s, t in zip(gv.meetings, sorted(starts), strict=False):
-            if t in s.candidate_set:
-                ctx.model.add_hint(s.start, t)
+        for meeting in gv.meetings:
+            for t, lit in meeting.at.items():
+                ctx.model.add_hint(lit, int(t in starts))
+            ctx.model.add_hint(meeting.present, int(bool(starts & meeting.candidate_set)))
 
 
 def solve(
@@ -126,6 +133,8 @@ def solve(
     p.random_seed = settings.seed
     p.relative_gap_limit = settings.relative_gap_limit
     p.log_search_progress = settings.log_search
+    # Probing in presolve costs seconds on 80-person weeks and delays the first schedule.
+    p.cp_model_probing_level = 0
     recorder = _Recorder(t0, on_progress)
     code = solver.solve(ctx.model, recorder)
     wall = time.monotonic() - t0

@@ -14,6 +14,7 @@ HARD_RULES: list[Callable[[Ctx], None]] = [
     groups.group_meets_its_weekly_count,
     groups.mandatory_groups_run,
     groups.cohort_size_within_limits,
+    groups.identical_groups_filled_in_order,
     groups.avoided_pairs_never_share_a_group,
     groups.one_facilitator_per_meeting,
     groups.in_person_meetings_have_a_room_that_seats_the_cohort,

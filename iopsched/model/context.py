@@ -51,7 +51,6 @@ class Ctx:
     terms: list[Term] = field(default_factory=list)
     plan_lines: list[PlanLine] = field(default_factory=list)
     attend_day: dict[str, dict[int, BoolVar]] = field(default_factory=dict)
-    _on_day: dict[tuple[str, str, int], BoolVar] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cand = Candidates(self.instance)
@@ -72,32 +71,39 @@ class Ctx:
     def require_start_within(self, s: SessionVars, lit: BoolVar, spans: Spans) -> None:
         """If ``lit`` holds, the session lies inside ``spans``."""
         ok = self.cand.starts(spans, self.grid.to_minute(s.length))
-        allowed = [t for t in s.candidates if t in ok]
-        if len(allowed) == len(s.candidates):
+        outside = [t for t in s.candidates if t not in ok]
+        if not outside:
             return
-        if not allowed:
+        if s.encoded:  # linear, so the LP relaxation sees it too
+            self.model.add(lit + sum(s.at[t] for t in outside) <= 1)
+        elif len(outside) == len(s.candidates):
             self.model.add(lit == 0)
         else:
+            allowed = [t for t in s.candidates if t in ok]
             self.model.add_linear_expression_in_domain(s.start, domain(allowed)).only_enforce_if(
                 lit
             )
 
     def on_day(self, s: SessionVars, pid: str, day: int) -> BoolVar | None:
         """Literal: participant ``pid`` attends session ``s`` on ``day`` (None if impossible)."""
-        if day not in s.days:
+        if day not in s.days or pid not in s.participants:
             return None
-        if s.group_id is None:
-            return s.days[day]
-        key = (s.group_id, pid, day)  # a group meets at most once a day: one literal per day
-        if key not in self._on_day:
-            meets = [m.days[day] for m in self.vars.groups[s.group_id].meetings if day in m.days]
-            member = s.participants[pid]
-            lit = self.model.new_bool_var(f"attends[{s.group_id},{pid},{day}]")
-            self.model.add(lit <= member)
-            self.model.add(lit <= sum(meets))
-            self.model.add(lit >= member + sum(meets) - 1)
-            self._on_day[key] = lit
-        return self._on_day[key]
+        if len(s.days) == 1:
+            return s.participants[pid]
+        return s.days[day]  # a 1:1 session: its day literal implies its presence
+
+    def minutes(self, pid: str, kinds: set[str] | None = None) -> cp_model.LinearExprT:
+        """Minutes of care the schedule gives a participant (optionally of some kinds only)."""
+        slot = self.grid.slot_minutes
+        total = 0
+        for gv in self.vars.groups.values():
+            g = gv.group
+            if pid in gv.members and (kinds is None or g.kind in kinds):
+                total += g.duration_minutes * g.meetings_per_week * gv.members[pid]
+        for s in self.vars.one_to_one.get(pid, []):
+            if kinds is None or s.kind in kinds:
+                total += s.length * slot * s.present
+        return total
 
     def product(self, a: BoolVar, b: BoolVar, name: str) -> BoolVar:
         """A literal equal to ``a and b``."""

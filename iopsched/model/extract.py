@@ -45,7 +45,15 @@ def schedule(ctx: Ctx, value: Value) -> list[Session]:
                 ),
             )
         )
-    return [session for _, session in sorted(out, key=lambda x: (x[0], x[1].id))]
+    ordered = [session for _, session in sorted(out, key=lambda x: (x[0], x[1].id))]
+    count: dict[str, int] = {}
+    for i, session in enumerate(ordered):  # a group's meetings are numbered in week order
+        if session.group is not None:
+            count[session.group] = count.get(session.group, 0) + 1
+            ordered[i] = session.model_copy(
+                update={"id": f"{session.group}#{count[session.group]}"}
+            )
+    return ordered
 
 
 def _row(line: PlanLine, scheduled: int, short: int) -> UnmetRow:

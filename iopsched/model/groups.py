@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
+import itertools
+from collections import defaultdict
 
 from iopsched.model.context import Ctx
-from iopsched.model.grid import domain
 
 
 def group_meets_its_weekly_count(ctx: Ctx) -> None:
     """A group that runs meets exactly its number of times a week, at most once a day."""
-    m, grid = ctx.model, ctx.grid
+    m = ctx.model
     for gv in ctx.vars.groups.values():
+        m.add(sum(s.present for s in gv.meetings) == gv.group.meetings_per_week * gv.run)
         for s in gv.meetings:
-            m.add(sum(s.days.values()) == gv.run)
-            for d, lit in s.days.items():
-                on_d = [t for t in s.candidates if grid.day_of(t) == d]
-                m.add_linear_expression_in_domain(s.start, domain(on_d)).only_enforce_if(lit)
-            if s.candidates:
-                m.add(s.start == s.candidates[0]).only_enforce_if(gv.run.Not())
-        for a, b in pairwise(gv.meetings):
-            day_a = sum(d * lit for d, lit in a.days.items())
-            day_b = sum(d * lit for d, lit in b.days.items())
-            m.add(day_a + 1 <= day_b).only_enforce_if(gv.run)
+            m.add_implication(s.present, gv.run)
+            m.add_exactly_one([*s.at.values(), s.present.Not()])
+            first = s.candidates[0]
+            m.add(s.start == sum(t * lit for t, lit in s.at.items()) + first * (1 - s.present))
 
 
 def mandatory_groups_run(ctx: Ctx) -> None:
@@ -44,6 +39,19 @@ def cohort_size_within_limits(ctx: Ctx) -> None:
             m.add_implication(lit, gv.run)
 
 
+def identical_groups_filled_in_order(ctx: Ctx) -> None:
+    """Of two interchangeable groups, the first runs and is filled before the second."""
+    alike = defaultdict(list)
+    for gv in ctx.vars.groups.values():
+        spec = gv.group.model_dump(exclude={"id", "name"})
+        alike[repr(sorted(spec.items()))].append(gv)
+    for twins in alike.values():
+        for a, b in itertools.pairwise(twins):
+            if set(a.members) == set(b.members):
+                ctx.model.add(a.run >= b.run)
+                ctx.model.add(sum(a.members.values()) >= sum(b.members.values()))
+
+
 def avoided_pairs_never_share_a_group(ctx: Ctx) -> None:
     """Participants who must be kept apart are never in the same group."""
     for pair in ctx.instance.avoid_pairs():
@@ -57,7 +65,7 @@ def one_facilitator_per_meeting(ctx: Ctx) -> None:
     """Every meeting of a running group has exactly one facilitator."""
     for gv in ctx.vars.groups.values():
         for s in gv.meetings:
-            ctx.model.add(sum(s.therapists.values()) == gv.run)
+            ctx.model.add(sum(s.therapists.values()) == s.present)
 
 
 def in_person_meetings_have_a_room_that_seats_the_cohort(ctx: Ctx) -> None:
@@ -68,7 +76,7 @@ def in_person_meetings_have_a_room_that_seats_the_cohort(ctx: Ctx) -> None:
             continue
         size = sum(gv.members.values())
         for s in gv.meetings:
-            m.add(sum(s.rooms.values()) == gv.run)
+            m.add(sum(s.rooms.values()) == s.present)
             for rid, lit in s.rooms.items():
                 if rooms[rid].capacity < gv.group.max_size:
                     m.add(size <= rooms[rid].capacity).only_enforce_if(lit)

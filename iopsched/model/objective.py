@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from iopsched.instance import minutes_of
 from iopsched.model.context import Ctx, PlanLine, Term
-from iopsched.model.participants import participant_minutes
 from iopsched.timegrid import minutes_outside, windows_union
 
 HOUR_REQUIREMENTS = {
@@ -39,7 +38,7 @@ def plan_minimums_met(ctx: Ctx) -> list[Term]:
             if not hours:
                 continue
             required = minutes_of(hours)
-            scheduled = participant_minutes(ctx, p.id, kinds)
+            scheduled = ctx.minutes(p.id, kinds)
             short = _shortfall(ctx, required, scheduled, f"short[{req},{p.id}]")
             ctx.plan_lines.append(PlanLine(p.id, req, required, scheduled, short, True))
             terms.append(Term(f"{req}_short", p.id, short, getattr(w, f"{req}_short")))

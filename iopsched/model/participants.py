@@ -28,21 +28,11 @@ def participant_never_in_two_places(ctx: Ctx) -> None:
             )
 
 
-def participant_minutes(ctx: Ctx, pid: str, kinds: set[str] | None = None):
-    """Minutes of care the schedule gives a participant (optionally of some kinds only)."""
-    slot = ctx.grid.slot_minutes
-    return sum(
-        s.length * slot * s.participants[pid]
-        for s in ctx.vars.by_participant.get(pid, [])
-        if kinds is None or s.kind in kinds
-    )
-
-
 def participant_within_max_hours(ctx: Ctx) -> None:
     """A participant gets no more than their plan's max_hours a week."""
     for p in ctx.instance.participants:
         if p.id in ctx.vars.by_participant:
-            ctx.model.add(participant_minutes(ctx, p.id) <= minutes_of(p.plan.max_hours))
+            ctx.model.add(ctx.minutes(p.id) <= minutes_of(p.plan.max_hours))
 
 
 def attendance_days_defined(ctx: Ctx) -> None:
@@ -50,11 +40,11 @@ def attendance_days_defined(ctx: Ctx) -> None:
     m = ctx.model
     for pid, sessions in ctx.vars.by_participant.items():
         for d in range(7):
-            lits = {id(lit): lit for s in sessions if (lit := ctx.on_day(s, pid, d)) is not None}
+            lits = [lit for s in sessions if (lit := ctx.on_day(s, pid, d)) is not None]
             if not lits:
                 continue
             day = m.new_bool_var(f"attends[{pid},{d}]")
-            m.add_max_equality(day, list(lits.values()))
+            m.add_max_equality(day, lits)
             ctx.attend_day.setdefault(pid, {})[d] = day
 
 
@@ -74,12 +64,11 @@ def participant_daily_hours_within_limits(ctx: Ctx) -> None:
             continue
         sessions = ctx.vars.by_participant.get(p.id, [])
         for d, day in ctx.attend_day.get(p.id, {}).items():
-            parts = {}  # a group meets at most once a day: count its literal once
-            for s in sessions:
-                lit = ctx.on_day(s, p.id, d)
-                if lit is not None:
-                    parts[s.group_id or s.key] = s.length * slot * lit
-            minutes = sum(parts.values())
+            minutes = sum(
+                s.length * slot * lit
+                for s in sessions
+                if (lit := ctx.on_day(s, p.id, d)) is not None
+            )
             if p.max_hours_per_day is not None:
                 ctx.model.add(minutes <= minutes_of(p.max_hours_per_day))
             if p.min_hours_per_day:

@@ -53,7 +53,11 @@ def therapist_within_daily_hours(ctx: Ctx) -> None:
             load = sum(
                 s.length
                 * slot
-                * ctx.product(s.therapists[t.id], s.days[d], f"works[{t.id},{s.key},{d}]")
+                * (
+                    s.therapists[t.id]  # a group meeting lies on one day
+                    if len(s.days) == 1
+                    else ctx.product(s.therapists[t.id], s.days[d], f"works[{t.id},{s.key},{d}]")
+                )
                 for s in on_d
             )
             ctx.model.add(load <= cap)

@@ -7,8 +7,11 @@ therapists and rooms is written once over :class:`SessionVars`:
 * ``start`` — the starting slot (its domain: the candidate starts);
 * ``days`` — one literal per day it may fall on (exactly one when it happens);
 * ``therapists`` / ``rooms`` — one literal per eligible therapist / room;
-* ``participants`` — who is in it: the cohort literals of a group (shared by all
-  its meetings) or the ``present`` literal of a 1:1 session.
+* ``participants`` — who is in it: for a group meeting, "member and the group
+  meets that day"; for a 1:1 session, its ``present`` literal.
+
+A group has one possible meeting per day (it meets at most once a day);
+its weekly cohort is ``GroupVars.members``.
 """
 
 from __future__ import annotations
@@ -39,9 +42,10 @@ class SessionVars:
     participants: dict[str, BoolVar]
     candidates: list[int] = field(default_factory=list)  # the start domain, sorted
     group_id: str | None = None
-    index: int = 0  # k-th meeting of the group / k-th 1:1 session of this kind
+    index: int = 0  # the day of a group meeting / k-th 1:1 session of this kind
     online: BoolVar | None = None  # a 1:1 session held online
-    at: dict[int, BoolVar] = field(default_factory=dict)  # start == slot literals, lazily
+    at: dict[int, BoolVar] = field(default_factory=dict)  # start == slot literals
+    encoded: bool = False  # ``at`` holds a literal for every candidate start
 
     @cached_property
     def candidate_set(self) -> frozenset[int]:
@@ -97,62 +101,80 @@ class Variables:
                 self.by_room.setdefault(rid, []).append(s)
 
 
-def _start_var(
-    model: cp_model.CpModel, starts: list[int], name: str
-) -> tuple[cp_model.IntVar, bool]:
-    if not starts:
-        return model.new_constant(0), False
-    return model.new_int_var_from_domain(domain(starts), name), True
-
-
 def group_variables(model: cp_model.CpModel, cand: Candidates, group: Group) -> GroupVars:
-    """Run, cohort and meeting variables of one group."""
+    """Run, cohort and one possible meeting per day of one group.
+
+    A group meets at most once a day, so its meetings are indexed by day, and
+    each meeting's start is fully encoded by one literal per candidate start.
+    A member attends the meeting of a day exactly when they are a member and
+    the group meets that day.
+    """
     inst = cand.instance
     grid = cand.grid
     starts = cand.group_starts(group)
-    length = grid.slots(group.duration_minutes)
-    m = group.meetings_per_week
-    days = sorted({grid.day_of(t) for t in starts})
+    minutes = group.duration_minutes
+    length = grid.slots(minutes)
+    by_day: dict[int, list[int]] = {}
+    for t in starts:
+        by_day.setdefault(grid.day_of(t), []).append(t)
     run = model.new_bool_var(f"run[{group.id}]")
-    if len(days) < m:
+    if len(by_day) < group.meetings_per_week:
         model.add(run == 0)  # cannot meet often enough; the mandatory rule reports it
     members: dict[str, BoolVar] = {}
+    free: dict[str, set[int]] = {}
     for p in inst.participants:
         if not eligible_for_group(p, group):
             continue
-        mine = cand.starts(cand.participant_spans[p.id], group.duration_minutes)
-        if len({grid.day_of(t) for t in starts if t in mine}) >= m:
+        mine = cand.starts(cand.participant_spans[p.id], minutes)
+        if len({grid.day_of(t) for t in starts if t in mine}) >= group.meetings_per_week:
             members[p.id] = model.new_bool_var(f"member[{group.id},{p.id}]")
+            free[p.id] = mine
+    leads = {
+        t.id: cand.starts(cand.therapist_spans[t.id], minutes) for t in cand.facilitators(group)
+    }
+    places = {
+        r.id: cand.starts(cand.room_spans[r.id], minutes)
+        for r in cand.group_rooms(group)
+        if r.capacity >= group.min_size
+    }
     meetings = []
-    for k in range(m):
-        # meeting k falls on the k-th of its days: keep days that leave room either side
-        my_days = days[k : len(days) - (m - 1 - k)] if len(days) >= m else []
-        my_starts = [t for t in starts if grid.day_of(t) in my_days]
-        start, _ = _start_var(model, my_starts, f"start[{group.id}#{k + 1}]")
+    for d, day_starts in sorted(by_day.items()):
+        key = f"{group.id}@{d}"
+        meets = model.new_bool_var(f"meets[{key}]")
+        at = {t: model.new_bool_var(f"{key}@{t}") for t in day_starts}
+        attends = {}
+        for pid, member in members.items():
+            if any(t in free[pid] for t in day_starts):
+                lit = model.new_bool_var(f"attends[{key},{pid}]")
+                model.add_bool_and([member, meets]).only_enforce_if(lit)
+                model.add_bool_or([member.Not(), meets.Not(), lit])
+                attends[pid] = lit
+            else:
+                model.add_at_most_one([member, meets])
         meetings.append(
             SessionVars(
-                key=f"{group.id}#{k + 1}",
+                key=key,
                 kind=group.kind,
                 length=length,
-                present=run,
-                start=start,
-                days={d: model.new_bool_var(f"day[{group.id}#{k + 1},{d}]") for d in my_days},
+                present=meets,
+                start=model.new_int_var_from_domain(domain(day_starts), f"start[{key}]"),
+                days={d: meets},
                 therapists={
-                    t.id: model.new_bool_var(f"lead[{group.id}#{k + 1},{t.id}]")
-                    for t in cand.facilitators(group)
-                    if cand.starts(cand.therapist_spans[t.id], group.duration_minutes)
-                    & set(my_starts)
+                    tid: model.new_bool_var(f"lead[{key},{tid}]")
+                    for tid, ok in leads.items()
+                    if ok.intersection(day_starts)
                 },
                 rooms={
-                    r.id: model.new_bool_var(f"room[{group.id}#{k + 1},{r.id}]")
-                    for r in cand.group_rooms(group)
-                    if r.capacity >= group.min_size
-                    and cand.starts(cand.room_spans[r.id], group.duration_minutes) & set(my_starts)
+                    rid: model.new_bool_var(f"room[{key},{rid}]")
+                    for rid, ok in places.items()
+                    if ok.intersection(day_starts)
                 },
-                participants=members,
-                candidates=my_starts,
+                participants=attends,
+                candidates=day_starts,
                 group_id=group.id,
-                index=k,
+                index=d,
+                at=at,
+                encoded=True,
             )
         )
     return GroupVars(group=group, run=run, members=members, meetings=meetings, starts=starts)
@@ -189,7 +211,7 @@ def one_to_one_variables(
     for i in range(spec.sessions):
         key = f"{participant.id}/{kind}#{i + 1}"
         present = model.new_bool_var(f"present[{key}]")
-        start, _ = _start_var(model, starts, f"start[{key}]")
+        start = model.new_int_var_from_domain(domain(starts), f"start[{key}]")
         pdays = sorted({grid.day_of(t) for t in starts})
         out.append(
             SessionVars(

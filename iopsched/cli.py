@@ -1,0 +1,159 @@
+"""Command line: a thin layer over the library (load, solve, validate, write)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import Counter
+
+import click
+
+from iopsched.instance import Instance
+from iopsched.io import InputError, dump_model, load_instance, load_solution, write_json_atomic
+from iopsched.solution import Solution
+from iopsched.solver import Progress, SolverSettings, solve
+from iopsched.validator import validate
+
+EXIT_INVALID = 1  # validate: violations found; solve: no schedule
+EXIT_BAD_INPUT = 2
+
+
+def _fail_input(error: InputError) -> None:
+    click.echo(error.render(), err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _load_instance(path: str) -> Instance:
+    try:
+        return load_instance(path)
+    except InputError as error:
+        _fail_input(error)
+        raise  # unreachable
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
+    """A short account of a solve for a coordinator."""
+    s = solution
+    lines = [
+        f"status: {s.status.value}   objective: {s.objective if s.objective is not None else '-'}"
+        f"   bound: {s.bound if s.bound is not None else '-'}   gap: {_pct(s.gap)}"
+        f"   time: {s.solve_seconds:.1f} s"
+    ]
+    if s.status.has_schedule:
+        kinds = Counter(x.kind for x in s.sessions)
+        detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        lines.append(f"sessions: {len(s.sessions)} ({detail or 'none'})")
+        served = len(instance.participants) - len({r.participant for r in s.unmet})
+        lines.append(f"participants with their full plan: {served}/{len(instance.participants)}")
+    if s.stats and s.stats.infeasible_because:
+        lines.append("the hard rules cannot all hold:")
+        lines += [f"  - {reason}" for reason in s.stats.infeasible_because]
+    if s.unmet and s.status.has_schedule:
+        lines.append(f"unmet ({len(s.unmet)}):")
+        for row in s.unmet[:limit]:
+            unit = "sessions" if row.requirement in ("individual", "family") else "h"
+            lines.append(
+                f"  {row.participant:<10} {row.requirement:<16} required {row.required:g} {unit}, "
+                f"scheduled {row.scheduled:g}, short {row.short:g}"
+            )
+        if len(s.unmet) > limit:
+            lines.append(f"  ... and {len(s.unmet) - limit} more (see the solution file)")
+    return "\n".join(lines)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="More log lines on stderr.")
+@click.version_option(package_name="iopsched")
+def main(verbose: bool) -> None:
+    """iopsched: exact weekly schedules for Intensive Outpatient Programs."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@main.command("solve")
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the solution JSON.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds; the best schedule so far is returned then.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Search workers (0 = one per core, up to 8).",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--log-search", is_flag=True, help="Show CP-SAT's own search log.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def solve_cmd(
+    instance: str,
+    output: str | None,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    log_search: bool,
+    quiet: bool,
+) -> None:
+    """Solve INSTANCE; Ctrl-C or the time limit keeps the best schedule found."""
+    inst = _load_instance(instance)
+    settings = SolverSettings(
+        time_limit=time_limit, workers=workers, seed=seed, log_search=log_search
+    )
+
+    def progress(event: Progress) -> None:
+        click.echo(
+            f"{event.elapsed:7.2f}s  objective {event.objective:>10g}  bound {event.bound:>10g}"
+            f"  gap {_pct(event.gap)}",
+            err=True,
+        )
+
+    solution = solve(inst, settings, on_progress=None if quiet else progress)
+    if output:
+        write_json_atomic(output, dump_model(solution))
+    click.echo(summary(inst, solution))
+    if output:
+        click.echo(f"wrote {output}")
+    if not solution.status.has_schedule:
+        sys.exit(EXIT_INVALID)
+
+
+@main.command("validate")
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.argument("solution", type=click.Path(dir_okay=False))
+def validate_cmd(instance: str, solution: str) -> None:
+    """Check SOLUTION against every hard rule of INSTANCE; exit 1 on any violation."""
+    inst = _load_instance(instance)
+    try:
+        sol = load_solution(solution)
+    except InputError as error:
+        _fail_input(error)
+        raise
+    report = validate(inst, sol)
+    click.echo(report.render())
+    if not report.ok:
+        sys.exit(EXIT_INVALID)
+
+
+@main.command("schema")
+@click.argument("which", type=click.Choice(["instance", "solution"]), default="instance")
+def schema_cmd(which: str) -> None:
+    """Print the JSON Schema of the instance or solution format."""
+    model = Instance if which == "instance" else Solution
+    click.echo(json.dumps(model.model_json_schema(), indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,307 @@
+"""Synthetic but realistic weeks (DOMAIN.md numbers), deterministic per seed.
+
+Tracks of care each run their own groups; participants carry availability
+shaped like real lives (office workers' evenings, shift workers, students,
+parents with short evenings, weekend-only); plans follow levels of care.
+Supply (therapist hours, group seats, rooms) is sized from demand so a week is
+not hopeless by construction unless ``profile="understaffed"``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from iopsched.instance import Instance
+from iopsched.timegrid import format_hhmm, parse_hhmm
+
+EVENINGS = ("mon", "tue", "wed", "thu", "fri")
+
+
+@dataclass(frozen=True)
+class Track:
+    """A homogeneous track of care with its own groups."""
+
+    key: str
+    tags: tuple[str, ...]
+    excluded: tuple[str, ...]
+    adolescent: bool = False
+
+
+TRACKS = {
+    "su": Track("su", ("adult", "su"), ("adolescent",)),
+    "mh": Track("mh", ("adult", "mh"), ("adolescent", "su")),
+    "adol": Track("adol", ("adolescent",), ("adult",), adolescent=True),
+}
+
+# Program shapes: program hours per day, and the weekend block.
+PROFILES: dict[str, dict[str, Any]] = {
+    "small": {
+        "days": {d: ("17:00", "21:00") for d in ("mon", "tue", "wed", "thu")}
+        | {"sat": ("09:00", "13:00")},
+        "tracks": {"su": 0.5, "mh": 0.5},
+        "staffing": 1.0,
+    },
+    "evening": {
+        "days": {d: ("16:00", "21:00") for d in EVENINGS}
+        | {"sat": ("09:00", "14:00"), "sun": ("10:00", "14:00")},
+        "tracks": {"su": 0.4, "mh": 0.35, "adol": 0.25},
+        "staffing": 1.0,
+    },
+    "understaffed": {
+        "days": {d: ("16:00", "21:00") for d in EVENINGS} | {"sat": ("09:00", "14:00")},
+        "tracks": {"su": 0.4, "mh": 0.35, "adol": 0.25},
+        "staffing": 0.55,
+    },
+}
+
+
+def _w(day: str, start: str, end: str) -> dict[str, str]:
+    return {"day": day, "start": start, "end": end}
+
+
+def _clip(day: str, start: str, end: str, program: dict[str, tuple[str, str]]) -> list[dict]:
+    if day not in program:
+        return []
+    a = max(parse_hhmm(start), parse_hhmm(program[day][0]))
+    b = min(parse_hhmm(end), parse_hhmm(program[day][1]))
+    return [_w(day, format_hhmm(a), format_hhmm(b))] if a < b else []
+
+
+def _availability(rng: random.Random, track: Track, program: dict) -> tuple[str, list[dict]]:
+    """A life-shaped availability: which kind of life, and its windows."""
+    weekend = [d for d in ("sat", "sun") if d in program]
+    weekdays = [d for d in EVENINGS if d in program]
+    if track.adolescent:
+        kind = rng.choices(["school", "school-sport"], [0.7, 0.3])[0]
+        days = weekdays if kind == "school" else rng.sample(weekdays, k=min(3, len(weekdays)))
+        out = [w for d in days for w in _clip(d, "16:00", "20:30", program)]
+        out += [w for d in weekend[:1] for w in _clip(d, "09:00", "13:00", program)]
+        return kind, out
+    kind = rng.choices(
+        ["office", "shift", "parent", "weekend", "flexible"], [0.45, 0.2, 0.15, 0.05, 0.15]
+    )[0]
+    if kind == "office":
+        days = sorted(rng.sample(weekdays, k=min(len(weekdays), rng.choice([4, 5]))))
+        out = [w for d in days for w in _clip(d, "17:00", "21:00", program)]
+        out += [w for d in weekend[:1] for w in _clip(d, "09:00", "14:00", program)]
+    elif kind == "shift":
+        days = weekdays[rng.randrange(2) :: 2] + weekend
+        out = [w for d in days for w in _clip(d, "09:00", "21:00", program)]
+    elif kind == "parent":
+        out = [w for d in weekdays for w in _clip(d, "18:00", "20:30", program)]
+        out += [w for d in weekend for w in _clip(d, "09:00", "14:00", program)]
+    elif kind == "weekend":
+        out = [w for d in weekend for w in _clip(d, "00:00", "24:00", program)]
+        out += [w for d in weekdays[-2:] for w in _clip(d, "17:00", "21:00", program)]
+    else:
+        out = [w for d in list(program) for w in _clip(d, "00:00", "24:00", program)]
+    return kind, out
+
+
+def generate(
+    participants: int,
+    seed: int = 0,
+    *,
+    profile: str = "evening",
+    name: str | None = None,
+    pins: int = 0,
+    fixed_groups: int = 0,
+) -> Instance:
+    """A realistic week of ``participants`` people, the same for the same arguments."""
+    rng = random.Random(f"{seed}:{participants}:{profile}")
+    shape = PROFILES[profile]
+    program: dict[str, tuple[str, str]] = shape["days"]
+    tracks = list(shape["tracks"])
+    weights = list(shape["tracks"].values())
+
+    people: list[dict[str, Any]] = []
+    by_track: dict[str, list[dict]] = {t: [] for t in tracks}
+    for i in range(participants):
+        track = TRACKS[rng.choices(tracks, weights)[0]]
+        life, availability = _availability(rng, track, program)
+        if track.adolescent:
+            lo = rng.choice([6, 6, 7.5, 9])
+            plan = {
+                "level": "iop-adolescent",
+                "min_hours": lo,
+                "max_hours": lo + rng.choice([3, 4.5, 6]),
+            }
+            plan |= {"group_hours": min(lo - 1.5, 4.5), "education_hours": 1}
+            plan["family"] = {"sessions": 1, "minutes": 60}
+        else:
+            lo = rng.choice([9, 9, 9, 10.5, 12])
+            plan = {
+                "level": "iop-adult",
+                "min_hours": lo,
+                "max_hours": min(19, lo + rng.choice([3, 4.5, 6])),
+            }
+            plan |= {"group_hours": 6, "education_hours": 1}
+            if rng.random() < 0.15:
+                plan["family"] = {"sessions": 1, "minutes": 60}
+        plan["individual"] = {"sessions": 1, "minutes": rng.choice([45, 60, 60])}
+        person: dict[str, Any] = {
+            "id": f"P{i + 1:04d}",
+            "tags": list(track.tags)
+            + (["co-occurring"] if track.key == "su" and rng.random() < 0.3 else []),
+            "availability": availability,
+            "plan": plan,
+            "telehealth": rng.random() < 0.3,
+        }
+        if "family" in plan:
+            family = [w for d in list(program) for w in _clip(d, "18:00", "21:00", program)]
+            person["family_availability"] = family
+            person["family_size"] = rng.choice([1, 2, 2, 3])
+        if rng.random() < 0.25:
+            person["min_hours_per_day"] = 2.5
+        if rng.random() < 0.3:
+            person["max_days"] = 4
+        if life == "parent" and rng.random() < 0.5:
+            person["preferred"] = [w for d in EVENINGS for w in _clip(d, "18:00", "20:00", program)]
+        people.append(person)
+        by_track[track.key].append(person)
+
+    # Groups: each track runs enough parallel copies to seat everyone.  A day of
+    # care is a 90-minute process group and a 60-minute skills group (2.5 h),
+    # three days a week, plus weekly psychoeducation and individual therapy.
+    groups: list[dict[str, Any]] = []
+    for key, members in by_track.items():
+        track = TRACKS[key]
+        base = {"tags_required": list(track.tags), "tags_excluded": list(track.excluded)}
+        copies = max(1, math.ceil(len(members) / 10))
+        for c in range(copies):
+            suffix = f"-{c + 1}" if copies > 1 else ""
+            for kind, minutes in (("process", 90), ("skills", 60)):
+                groups.append(
+                    {
+                        "id": f"{key}-{kind}{suffix}",
+                        "name": f"{key} {kind} group",
+                        "kind": "group",
+                        "duration_minutes": minutes,
+                        "meetings_per_week": 3,
+                        "min_size": 3,
+                        "max_size": 12,
+                    }
+                    | base
+                )
+        groups.append(
+            {
+                "id": f"{key}-education",
+                "name": f"{key} psychoeducation",
+                "kind": "education",
+                "duration_minutes": 60,
+                "meetings_per_week": 1,
+                "min_size": 3,
+                "max_size": max(16, min(35, len(members) + 4)),
+                "virtual": len(members) > 30,
+            }
+            | base
+        )
+    if participants >= 40:
+        groups.append(
+            {
+                "id": "multi-family",
+                "name": "multi-family evening group",
+                "kind": "group",
+                "duration_minutes": 90,
+                "meetings_per_week": 1,
+                "min_size": 3,
+                "max_size": 12,
+                "tags_required": ["adolescent"],
+            }
+        )
+
+    # Therapists: licensed clinicians (all modalities) and certified counselors (groups).
+    demand = sum(p["plan"]["min_hours"] for p in people) / 6 + 3 * participants / 4
+    n_staff = max(3, round(demand / 25 * shape["staffing"]))
+    therapists = []
+    shifts = [
+        {d: ("14:00", "21:00") for d in EVENINGS} | {"sat": ("09:00", "14:00")},
+        {d: ("16:00", "21:00") for d in EVENINGS} | {"sun": ("10:00", "14:00")},
+        {d: ("12:00", "21:00") for d in ("mon", "tue", "wed", "thu")} | {"sat": ("09:00", "14:00")},
+    ]
+    for j in range(n_staff):
+        licensed = j % 3 != 2
+        shift = shifts[j % len(shifts)]
+        therapists.append(
+            {
+                "id": f"T{j + 1:02d}",
+                "modalities": ["group", "education"]
+                + (["individual", "family"] if licensed else []),
+                "availability": [w for d, (a, b) in shift.items() for w in _clip(d, a, b, program)],
+                "max_hours_per_week": rng.choice([24, 32, 40]),
+                "max_hours_per_day": 8,
+            }
+        )
+    licensed_ids = [t["id"] for t in therapists if "individual" in t["modalities"]]
+    for i, person in enumerate(people):
+        if rng.random() < 0.7:
+            person["primary_therapist"] = licensed_ids[i % len(licensed_ids)]
+
+    # Rooms: group rooms, a large room, offices.
+    n_group_rooms = max(2, math.ceil(len(groups) / 5))
+    rooms = [
+        {"id": f"G{k + 1}", "capacity": rng.choice([12, 12, 14])} for k in range(n_group_rooms)
+    ]
+    rooms.append({"id": "HALL", "capacity": 36})
+    rooms += [
+        {"id": f"O{k + 1}", "capacity": rng.choice([3, 4, 5])} for k in range(max(2, n_staff // 2))
+    ]
+
+    # Confidentiality: a few pairs who know each other outside.
+    for _ in range(participants // 15):
+        a, b = rng.sample(people, 2)
+        a.setdefault("avoid", []).append(b["id"])
+
+    data: dict[str, Any] = {
+        "format": "iopsched/instance@1",
+        "name": name or f"generated-{profile}-{participants}-s{seed}",
+        "slot_minutes": 15,
+        "program_hours": [_w(d, a, b) for d, (a, b) in program.items()],
+        "rooms": rooms,
+        "therapists": therapists,
+        "groups": groups,
+        "participants": people,
+    }
+    _add_fixed_and_pins(rng, data, fixed_groups, pins)
+    return Instance.model_validate(data)
+
+
+def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins: int) -> None:
+    """Fix some group times the program already announced, and pin a few bookings."""
+    program = {w["day"]: w for w in data["program_hours"]}
+    weekdays = [d for d in EVENINGS if d in program]
+    pinned: list[dict] = []
+    for g in [g for g in data["groups"] if g["kind"] == "group"][:fixed_groups]:
+        days = weekdays[:: max(1, len(weekdays) // g["meetings_per_week"])][
+            : g["meetings_per_week"]
+        ]
+        g["fixed_times"] = [{"day": d, "start": "18:00"} for d in days]
+        g["optional"] = False
+    for person in data["participants"][:pins]:
+        tid = person.get("primary_therapist")
+        if tid is None or "individual" not in person["plan"]:
+            continue
+        therapist = next(t for t in data["therapists"] if t["id"] == tid)
+        mine = {w["day"]: w for w in person["availability"]}
+        theirs = {w["day"]: w for w in therapist["availability"]}
+        length = person["plan"]["individual"]["minutes"]
+        for day in rng.sample(list(mine), len(mine)):
+            if day not in theirs:
+                continue
+            start = max(parse_hhmm(mine[day]["start"]), parse_hhmm(theirs[day]["start"]))
+            end = min(parse_hhmm(mine[day]["end"]), parse_hhmm(theirs[day]["end"]))
+            if end - start >= length:
+                pinned.append(
+                    {
+                        "participant": person["id"],
+                        "kind": "individual",
+                        "therapist": tid,
+                        "day": day,
+                        "start": format_hhmm(start),
+                    }
+                )
+                break
+    data["pins"] = pinned

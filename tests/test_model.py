@@ -1,0 +1,271 @@
+"""The model on tiny weeks whose optimum is known by hand; every schedule is validated."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make
+
+from iopsched import Status, solve, validate
+
+
+def solved(data, **kw):
+    inst = make(data)
+    sol = solve(inst, time_limit=kw.pop("time_limit", 20), workers=kw.pop("workers", 2), **kw)
+    report = validate(inst, sol)
+    assert report.ok, report.render()
+    return inst, sol, report
+
+
+def test_tiny_optimum(tiny):
+    # Both join G1 (2 x 1.5 h) and P1 gets 1 h individual: every plan met.
+    # Cost: 4 attendance days x 60 + T1 at 40% of 10 h x 2 + P2's Wednesday
+    # meeting (90 min) outside her Monday-only preferred window x 1 = 410.
+    _, sol, report = solved(tiny)
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == 410
+    assert sol.unmet == []
+    assert report.objective == sol.objective
+    assert sol.stats.cost_by_rule == {
+        "attendance_day": 240,
+        "therapist_peak_load": 80,
+        "outside_preferred": 90,
+    }
+    days = {s.day for s in sol.sessions if s.group == "G1"}
+    assert days == {"mon", "wed"}
+
+
+def test_cost_terms_add_up_to_objective(tiny):
+    _, sol, _ = solved(tiny)
+    assert sum(t.cost for t in sol.stats.cost_terms) == sol.objective
+    assert {t.subject for t in sol.stats.cost_terms if t.rule == "attendance_day"} == {"P1", "P2"}
+    assert [t.subject for t in sol.stats.cost_terms if t.rule == "therapist_peak_load"] == ["T1"]
+
+
+def test_participant_availability_leaves_plan_short(tiny):
+    # P2 is free only Monday: she cannot attend a group meeting twice a week.
+    tiny["participants"][1]["availability"] = [{"day": "mon", "start": "17:00", "end": "21:00"}]
+    _, sol, _ = solved(tiny)
+    # G1 needs 2 members, so it cannot run; P1 gets only the individual session.
+    assert not any(s.group for s in sol.sessions)
+    short = {(r.participant, r.requirement): r.short for r in sol.unmet}
+    assert short == {("P1", "min_hours"): 3.0, ("P2", "min_hours"): 3.0}
+
+
+def test_therapist_weekly_cap_limits_sessions(tiny):
+    tiny["therapists"][0]["max_hours_per_week"] = 3  # the group alone takes 3 h
+    _, sol, _ = solved(tiny)
+    assert {(r.participant, r.requirement) for r in sol.unmet} == {
+        ("P1", "min_hours"),
+        ("P1", "individual"),
+    }
+
+
+def test_therapist_daily_cap(tiny):
+    tiny["therapists"][0]["max_hours_per_day"] = 1.5
+    _, sol, _ = solved(tiny)
+    # 1.5 h a day: the group fills both days, the individual session cannot fit.
+    assert len([s for s in sol.sessions if s.group]) == 2
+    assert ("P1", "individual") in {(r.participant, r.requirement) for r in sol.unmet}
+
+
+def test_room_too_small_keeps_group_from_running(tiny):
+    tiny["rooms"] = [{"id": "R2", "capacity": 1}]
+    _, sol, _ = solved(tiny)
+    assert not any(s.group for s in sol.sessions)
+
+
+def test_virtual_group_needs_no_room(tiny):
+    tiny["rooms"] = [{"id": "R2", "capacity": 1}]
+    tiny["groups"][0]["virtual"] = True
+    _, sol, _ = solved(tiny)
+    meetings = [s for s in sol.sessions if s.group]
+    assert len(meetings) == 2 and all(s.room is None for s in meetings)
+
+
+def test_avoid_pair_never_shares_a_group(tiny):
+    tiny["participants"][0]["avoid"] = ["P2"]
+    _, sol, _ = solved(tiny)
+    assert not any(s.group for s in sol.sessions)  # G1 would need both
+
+
+def test_tags_keep_people_out(tiny):
+    tiny["groups"][0]["tags_required"] = ["adolescent"]
+    tiny["participants"][0]["tags"] = ["adolescent"]
+    _, sol, _ = solved(tiny)
+    assert not any(s.group for s in sol.sessions)
+
+
+def test_max_days(tiny):
+    tiny["participants"][0]["max_days"] = 1
+    _, sol, _ = solved(tiny)
+    p1_days = {s.day for s in sol.sessions if "P1" in s.participants}
+    assert len(p1_days) <= 1
+
+
+def test_min_hours_per_day(tiny):
+    # P1 may come only on days that give her at least 2.5 h: group 1.5 + individual 1.
+    tiny["participants"][0]["min_hours_per_day"] = 2.5
+    _, sol, _ = solved(tiny)
+    hours = {}
+    for s in sol.sessions:
+        if "P1" in s.participants:
+            h = int(s.end[:2]) * 60 + int(s.end[3:]) - int(s.start[:2]) * 60 - int(s.start[3:])
+            hours[s.day] = hours.get(s.day, 0) + h / 60
+    assert all(h >= 2.5 for h in hours.values())
+
+
+def test_max_hours_caps_care(tiny):
+    tiny["participants"][0]["plan"]["max_hours"] = 3
+    tiny["participants"][0]["plan"]["min_hours"] = 3
+    _, sol, _ = solved(tiny)
+    p1 = sum(1 for s in sol.sessions if "P1" in s.participants and s.kind == "individual")
+    assert p1 == 0  # group 3 h already fills her 3 h cap
+
+
+def test_fixed_times_are_kept(tiny):
+    tiny["groups"][0]["fixed_times"] = [
+        {"day": "mon", "start": "19:00"},
+        {"day": "wed", "start": "17:30"},
+    ]
+    _, sol, _ = solved(tiny)
+    got = sorted((s.day, s.start) for s in sol.sessions if s.group == "G1")
+    assert got == [("mon", "19:00"), ("wed", "17:30")]
+
+
+def test_pin_is_kept(tiny):
+    tiny["pins"] = [{"participant": "P1", "kind": "individual", "day": "wed", "start": "20:00"}]
+    _, sol, _ = solved(tiny)
+    ind = [s for s in sol.sessions if s.kind == "individual"]
+    assert [(s.day, s.start) for s in ind] == [("wed", "20:00")]
+
+
+def test_family_session_in_family_window_and_big_room(tiny):
+    p1 = tiny["participants"][0]
+    p1["plan"]["family"] = {"sessions": 1, "minutes": 60}
+    p1["plan"]["max_hours"] = 8
+    p1["family_availability"] = [{"day": "wed", "start": "20:00", "end": "21:00"}]
+    p1["family_size"] = 3  # needs a room seating 4
+    tiny["rooms"].append({"id": "R4", "capacity": 4})
+    _, sol, _ = solved(tiny)
+    fam = [s for s in sol.sessions if s.kind == "family"]
+    assert [(s.day, s.start) for s in fam] == [("wed", "20:00")]
+    assert fam[0].room in {"R1", "R4"}  # R2 seats 3, too few for P1 and a family of 3
+
+
+def test_telehealth_session_may_be_online(tiny):
+    tiny["rooms"] = [{"id": "R1", "capacity": 8}]
+    tiny["rooms"][0]["availability"] = [{"day": "mon", "start": "17:00", "end": "18:30"}]
+    tiny["groups"][0]["virtual"] = True
+    tiny["participants"][0]["telehealth"] = True
+    tiny["participants"][0]["availability"] = [{"day": "wed", "start": "17:00", "end": "21:00"}]
+    _, sol, _ = solved(tiny)
+    ind = [s for s in sol.sessions if s.kind == "individual"]
+    assert len(ind) == 1 and ind[0].room is None
+
+
+def test_sites_keep_rooms_and_therapists_apart(tiny):
+    tiny["rooms"] = [
+        {"id": "N1", "capacity": 8, "site": "north"},
+        {"id": "S1", "capacity": 8, "site": "south"},
+    ]
+    tiny["therapists"][0]["sites"] = ["south"]
+    for p in tiny["participants"]:
+        p["site"] = "south"
+    _, sol, _ = solved(tiny)
+    assert sol.sessions and all(s.room == "S1" for s in sol.sessions)
+
+
+def test_infeasible_pin_is_named():
+    from conftest import tiny_data
+
+    data = tiny_data()
+    data["pins"] = [{"participant": "P1", "kind": "individual", "day": "tue"}]
+    inst = make(data)
+    sol = solve(inst, time_limit=10, workers=1)
+    assert sol.status is Status.INFEASIBLE
+    assert sol.sessions == []
+    assert any(reason.startswith("pin 0") for reason in sol.stats.infeasible_because)
+    assert validate(inst, sol).ok
+
+
+def test_mandatory_group_that_cannot_run_is_explained():
+    from conftest import tiny_data
+
+    data = tiny_data()
+    data["groups"][0]["optional"] = False
+    data["groups"][0]["min_size"] = 3  # only two participants exist
+    sol = solve(make(data), time_limit=10, workers=1)
+    assert sol.status is Status.INFEASIBLE
+    assert sol.stats.infeasible_because[0].startswith("group G1 must run: 2 participant(s)")
+
+
+def test_conflicting_pins_name_both():
+    from conftest import tiny_data
+
+    data = tiny_data()
+    data["pins"] = [
+        {"participant": "P1", "kind": "individual", "day": "mon", "start": "17:00"},
+        {"participant": "P1", "kind": "individual", "day": "wed", "start": "17:00"},
+    ]
+    sol = solve(make(data), time_limit=10, workers=1)
+    assert sol.status is Status.INFEASIBLE
+    named = " ".join(sol.stats.infeasible_because)
+    assert "pin 0" in named and "pin 1" in named
+
+
+def test_previous_week_stability(tiny):
+    # Three participants, group of max 2: last week P1+P3 were together.
+    tiny["groups"][0]["max_size"] = 2
+    tiny["participants"].append(
+        {
+            "id": "P3",
+            "availability": tiny["participants"][0]["availability"],
+            "plan": {"min_hours": 0, "max_hours": 6},
+        }
+    )
+    tiny["previous"] = {
+        "instance": "tiny",
+        "status": "optimal",
+        "sessions": [
+            {
+                "id": "G1#1",
+                "kind": "group",
+                "group": "G1",
+                "day": "mon",
+                "start": "17:00",
+                "end": "18:30",
+                "therapist": "T1",
+                "room": "R1",
+                "participants": ["P1", "P3"],
+            }
+        ],
+    }
+    tiny["weights"] = {"left_previous_group": 5000}
+    _, sol, _ = solved(tiny)
+    cohort = {tuple(s.participants) for s in sol.sessions if s.group == "G1"}
+    assert cohort == {("P1", "P3")}
+
+
+def test_weights_override_changes_the_optimum(tiny):
+    # With attendance days free and preferred times expensive, P2 keeps to Monday.
+    tiny["weights"] = {"attendance_day": 0, "outside_preferred": 1000}
+    tiny["groups"][0]["meetings_per_week"] = 1
+    tiny["participants"][1]["plan"]["min_hours"] = 1.5
+    tiny["participants"][0]["plan"]["min_hours"] = 2.5
+    _, sol, report = solved(tiny)
+    assert sol.objective == report.objective
+    assert [s.day for s in sol.sessions if s.group] == ["mon"]
+
+
+def test_same_seed_single_worker_is_reproducible(tiny):
+    inst = make(tiny)
+    a = solve(inst, time_limit=20, workers=1, seed=7)
+    b = solve(inst, time_limit=20, workers=1, seed=7)
+    assert a.sessions == b.sessions
+
+
+@pytest.mark.parametrize("slot", [15, 30])
+def test_slot_size(tiny, slot):
+    tiny["slot_minutes"] = slot
+    _, sol, _ = solved(tiny)
+    assert sol.status is Status.OPTIMAL
