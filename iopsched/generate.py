@@ -274,12 +274,14 @@ def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins:
     program = {w["day"]: w for w in data["program_hours"]}
     weekdays = [d for d in EVENINGS if d in program]
     pinned: list[dict] = []
-    for g in [g for g in data["groups"] if g["kind"] == "group"][:fixed_groups]:
-        days = weekdays[:: max(1, len(weekdays) // g["meetings_per_week"])][
-            : g["meetings_per_week"]
-        ]
-        g["fixed_times"] = [{"day": d, "start": "18:00"} for d in days]
+    groups = [g for g in data["groups"] if g["kind"] == "group"][:fixed_groups]
+    for k, g in enumerate(groups):
+        step = max(1, len(weekdays) // g["meetings_per_week"])
+        days = weekdays[::step][: g["meetings_per_week"]]
+        start = format_hhmm(17 * 60 + 90 * (k % 2))  # a process and a skills block in a row
+        g["fixed_times"] = [{"day": d, "start": start} for d in days]
         g["optional"] = False
+    booked: dict[str, list[tuple[str, int, int]]] = {}
     for person in data["participants"][:pins]:
         tid = person.get("primary_therapist")
         if tid is None or "individual" not in person["plan"]:
@@ -288,12 +290,16 @@ def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins:
         mine = {w["day"]: w for w in person["availability"]}
         theirs = {w["day"]: w for w in therapist["availability"]}
         length = person["plan"]["individual"]["minutes"]
-        for day in rng.sample(list(mine), len(mine)):
+        for day in rng.sample(sorted(mine), len(mine)):
             if day not in theirs:
                 continue
             start = max(parse_hhmm(mine[day]["start"]), parse_hhmm(theirs[day]["start"]))
             end = min(parse_hhmm(mine[day]["end"]), parse_hhmm(theirs[day]["end"]))
+            taken = [(a, b) for d, a, b in booked.get(tid, []) if d == day]
+            while any(a < start + length and start < b for a, b in taken):
+                start += 15
             if end - start >= length:
+                booked.setdefault(tid, []).append((day, start, start + length))
                 pinned.append(
                     {
                         "participant": person["id"],

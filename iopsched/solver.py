@@ -159,7 +159,11 @@ def solve(
         by_rule: dict[str, int] = {}
         for term in terms:
             by_rule[term.rule] = by_rule.get(term.rule, 0) + term.cost
-        objective = round(solver.objective_value)
+        # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
+        # from it after postsolve when stopped early; the terms are what the schedule gives.
+        objective = sum(term.cost for term in terms)
+        if objective != round(solver.objective_value):
+            log.debug("objective %s, CP-SAT reported %s", objective, solver.objective_value)
         bound = round(solver.best_objective_bound, 6)
         stats |= {
             "gap": relative_gap(objective, bound),

@@ -1,0 +1,88 @@
+"""The command line, through click's runner: outputs and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from conftest import tiny_data
+
+from iopsched.cli import main
+
+
+def _write(tmp_path, data, name="week.json"):
+    f = tmp_path / name
+    f.write_text(json.dumps(data))
+    return f
+
+
+def test_solve_then_validate(tmp_path):
+    week = _write(tmp_path, tiny_data())
+    out = tmp_path / "sol.json"
+    r = CliRunner().invoke(main, ["solve", str(week), "-o", str(out), "--time-limit", "20"])
+    assert r.exit_code == 0, r.output
+    assert "status: optimal" in r.output and "participants with their full plan: 2/2" in r.output
+    assert json.loads(out.read_text())["format"] == "iopsched/solution@1"
+    r = CliRunner().invoke(main, ["validate", str(week), str(out)])
+    assert r.exit_code == 0 and r.output.startswith("valid")
+
+
+def test_validate_reports_violations_with_exit_1(tmp_path):
+    week = _write(tmp_path, tiny_data())
+    out = tmp_path / "sol.json"
+    CliRunner().invoke(main, ["solve", str(week), "-o", str(out), "--quiet"])
+    sol = json.loads(out.read_text())
+    sol["sessions"][0]["day"] = "sun"
+    bad = _write(tmp_path, sol, "bad.json")
+    r = CliRunner().invoke(main, ["validate", str(week), str(bad)])
+    assert r.exit_code == 1
+    assert "outside program hours" in r.output
+
+
+def test_bad_input_exit_2_without_traceback(tmp_path):
+    data = tiny_data()
+    data["participants"][1]["availability"][0]["end"] = "16:00"
+    week = _write(tmp_path, data)
+    r = CliRunner().invoke(main, ["solve", str(week)])
+    assert r.exit_code == 2
+    assert "participants[1].availability[0].end" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_missing_file_exit_2(tmp_path):
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
+    assert r.exit_code == 2 and "no such file" in r.output
+
+
+def test_infeasible_exit_1_with_reason(tmp_path):
+    data = tiny_data()
+    data["pins"] = [{"participant": "P1", "kind": "individual", "day": "tue"}]
+    week = _write(tmp_path, data)
+    out = tmp_path / "sol.json"
+    r = CliRunner().invoke(main, ["solve", str(week), "-o", str(out), "--quiet"])
+    assert r.exit_code == 1
+    assert "cannot all hold" in r.output and "pin 0" in r.output
+    assert json.loads(out.read_text())["status"] == "infeasible"
+
+
+def test_progress_lines_on_stderr(tmp_path):
+    week = _write(tmp_path, tiny_data())
+    r = CliRunner().invoke(main, ["solve", str(week)])
+    assert "objective" in r.stderr and "gap" in r.stderr
+
+
+def test_same_seed_same_schedule(tmp_path):
+    week = _write(tmp_path, tiny_data())
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"s{k}.json"
+        CliRunner().invoke(
+            main, ["solve", str(week), "-o", str(out), "--workers", "1", "--seed", "3", "--quiet"]
+        )
+        outs.append(json.loads(out.read_text())["sessions"])
+    assert outs[0] == outs[1]
+
+
+def test_schema(tmp_path):
+    r = CliRunner().invoke(main, ["schema", "solution"])
+    assert r.exit_code == 0 and "status" in json.loads(r.output)["properties"]
