@@ -3,6 +3,7 @@ shared by every rule family."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -82,6 +83,18 @@ class Ctx:
             allowed = [t for t in s.candidates if t in ok]
             self.model.add_linear_expression_in_domain(s.start, domain(allowed)).only_enforce_if(
                 lit
+            )
+
+    def one_at_a_time(
+        self, who: str, sessions: list[SessionVars], lit_of: Callable[[SessionVars], BoolVar]
+    ) -> None:
+        """Of these sessions, those whose literal holds never overlap (one person or room)."""
+        if len(sessions) > 1:
+            self.model.add_no_overlap(
+                self.model.new_optional_fixed_size_interval_var(
+                    s.start, s.length, lit_of(s), f"{who}:{s.key}"
+                )
+                for s in sessions
             )
 
     def on_day(self, s: SessionVars, pid: str, day: int) -> BoolVar | None:

@@ -17,15 +17,8 @@ def participant_free_for_their_groups(ctx: Ctx) -> None:
 
 def participant_never_in_two_places(ctx: Ctx) -> None:
     """A participant attends at most one session at a time."""
-    m = ctx.model
     for pid, sessions in ctx.vars.by_participant.items():
-        if len(sessions) > 1:
-            m.add_no_overlap(
-                m.new_optional_fixed_size_interval_var(
-                    s.start, s.length, s.participants[pid], f"in[{pid},{s.key}]"
-                )
-                for s in sessions
-            )
+        ctx.one_at_a_time(pid, sessions, lambda s, pid=pid: s.participants[pid])
 
 
 def participant_within_max_hours(ctx: Ctx) -> None:

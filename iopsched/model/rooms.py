@@ -16,15 +16,8 @@ def room_free_when_used(ctx: Ctx) -> None:
 
 def room_holds_one_session_at_a_time(ctx: Ctx) -> None:
     """A room holds at most one session at a time."""
-    m = ctx.model
     for rid, sessions in ctx.vars.by_room.items():
-        if len(sessions) > 1:
-            m.add_no_overlap(
-                m.new_optional_fixed_size_interval_var(
-                    s.start, s.length, s.rooms[rid], f"used[{rid},{s.key}]"
-                )
-                for s in sessions
-            )
+        ctx.one_at_a_time(rid, sessions, lambda s, rid=rid: s.rooms[rid])
 
 
 def group_room_at_every_members_site(ctx: Ctx) -> None:

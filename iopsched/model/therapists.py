@@ -17,15 +17,8 @@ def therapist_free_for_what_they_deliver(ctx: Ctx) -> None:
 
 def therapist_never_in_two_places(ctx: Ctx) -> None:
     """A therapist delivers at most one session at a time."""
-    m = ctx.model
     for tid, sessions in ctx.vars.by_therapist.items():
-        if len(sessions) > 1:
-            m.add_no_overlap(
-                m.new_optional_fixed_size_interval_var(
-                    s.start, s.length, s.therapists[tid], f"busy[{tid},{s.key}]"
-                )
-                for s in sessions
-            )
+        ctx.one_at_a_time(tid, sessions, lambda s, tid=tid: s.therapists[tid])
 
 
 def therapist_within_weekly_hours(ctx: Ctx) -> None:

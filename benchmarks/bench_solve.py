@@ -1,0 +1,108 @@
+"""Solve benchmark: model size, time to first and best schedule, objective, bound, gap.
+
+    python benchmarks/bench_solve.py instances/evening-weekend-80.json --runs 3 --time-limit 60
+
+Runs the instance several times side by side in one process (seeds 0..runs-1),
+writes one CSV row per run to benchmarks/results/, and prints medians.  For
+every participant left with unmet rows it also checks whether they could be
+fully served *alone* (everyone else removed, groups allowed to run with just
+them): those are the participants whose own availability allows their plan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import time
+from pathlib import Path
+
+from iopsched import Instance, load_instance, solve, validate
+
+
+def served_alone(inst: Instance, pid: str, seconds: float) -> bool:
+    """True if the participant's plan can be fully met with nobody else in the week."""
+    person = inst.participant_by_id[pid].model_copy(update={"avoid": []})
+    groups = [g.model_copy(update={"min_size": 1, "optional": True}) for g in inst.groups]
+    alone = inst.model_copy(update={"participants": [person], "groups": groups, "pins": []})
+    alone = Instance.model_validate(alone.model_dump())
+    sol = solve(alone, time_limit=seconds, workers=1)
+    return sol.status.has_schedule and not sol.unmet
+
+
+def run_once(inst: Instance, seed: int, time_limit: float, workers: int) -> dict:
+    t0 = time.perf_counter()
+    sol = solve(inst, time_limit=time_limit, workers=workers, seed=seed)
+    wall = time.perf_counter() - t0
+    report = validate(inst, sol)
+    stats = sol.stats
+    unmet_people = sorted({r.participant for r in sol.unmet})
+    could = [p for p in unmet_people if served_alone(inst, p, 10)]
+    return {
+        "instance": inst.name,
+        "seed": seed,
+        "participants": len(inst.participants),
+        "variables": stats.variables,
+        "constraints": stats.constraints,
+        "build_s": getattr(stats, "build_seconds", None),
+        "first_s": stats.time_to_first,
+        "best_s": stats.time_to_best,
+        "wall_s": round(wall, 2),
+        "status": sol.status.value,
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": round(sol.gap, 4) if sol.gap is not None else None,
+        "fully_served": len(inst.participants) - len(unmet_people),
+        "fully_served_share": round(1 - len(unmet_people) / max(1, len(inst.participants)), 3),
+        "unmet_hours": round(sum(r.short for r in sol.unmet if r.requirement == "min_hours"), 2),
+        "unmet_but_servable_alone": len(could),
+        "valid": report.ok,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("instances", nargs="+", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/solve.csv"))
+    args = parser.parse_args()
+    rows = []
+    for path in args.instances:
+        inst = load_instance(path)
+        for seed in range(args.runs):
+            row = run_once(inst, seed, args.time_limit, args.workers)
+            rows.append(row)
+            print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    for name in dict.fromkeys(r["instance"] for r in rows):
+        mine = [r for r in rows if r["instance"] == name]
+        print(
+            f"\n{name}: median of {len(mine)} runs, {args.workers} workers, {args.time_limit:g} s"
+        )
+        for key in (
+            "variables",
+            "constraints",
+            "build_s",
+            "first_s",
+            "best_s",
+            "objective",
+            "bound",
+            "gap",
+            "fully_served_share",
+            "unmet_but_servable_alone",
+        ):
+            values = [r[key] for r in mine if r[key] is not None]
+            if values:
+                print(f"  {key:<26} {statistics.median(values):g}")
+        print(f"  all schedules valid: {all(r['valid'] for r in mine)}")
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
