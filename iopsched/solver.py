@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
+from iopsched.greedy import greedy_schedule
 from iopsched.instance import Instance
 from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.diagnose import explain_infeasible
-from iopsched.solution import Solution, Stats, Status, relative_gap
-from iopsched.timegrid import DAYS, MINUTES_PER_DAY, parse_hhmm
+from iopsched.model.hints import hint_last_week, hint_schedule
+from iopsched.solution import CostTerm, Session, Solution, Stats, Status, UnmetRow, relative_gap
+from iopsched.validator import assess, cost_by_rule, validate
 
 log = logging.getLogger("iopsched")
 
@@ -33,6 +35,7 @@ class SolverSettings(BaseModel):
     relative_gap_limit: float = Field(default=0.0, ge=0)
     log_search: bool = False
     diagnose_seconds: float = Field(default=20.0, gt=0, description="budget to explain infeasible")
+    warm_start: bool = Field(default=True, description="start from the first-fit schedule")
 
 
 @dataclass(frozen=True)
@@ -49,51 +52,77 @@ class Progress:
 
 
 class _Recorder(cp_model.CpSolverSolutionCallback):
+    """Keeps (and reports) every schedule that improves on the best so far."""
+
     def __init__(self, t0: float, on_progress: Callable[[Progress], None] | None):
         super().__init__()
         self.t0 = t0
         self.events: list[Progress] = []
         self.on_progress = on_progress
 
-    def on_solution_callback(self) -> None:
-        event = Progress(
-            elapsed=time.monotonic() - self.t0,
-            objective=self.objective_value,
-            bound=self.best_objective_bound,
-        )
+    def offer(self, objective: float, bound: float) -> None:
+        if self.events and objective >= self.events[-1].objective:
+            return
+        event = Progress(elapsed=time.monotonic() - self.t0, objective=objective, bound=bound)
         self.events.append(event)
         if self.on_progress is not None:
             self.on_progress(event)
 
+    def on_solution_callback(self) -> None:
+        self.offer(self.objective_value, self.best_objective_bound)
 
-def _add_hints(ctx: Ctx) -> None:
-    """Start from last week's schedule where still possible, else from an empty week."""
-    prev = ctx.instance.previous
-    if prev is None:
-        # An empty week is always feasible: hinting it gives a first schedule at once.
-        for gv in ctx.vars.groups.values():
-            ctx.model.add_hint(gv.run, 0)
-        for sessions in ctx.vars.one_to_one.values():
-            for s in sessions:
-                ctx.model.add_hint(s.present, 0)
-        return
-    slot = ctx.grid.slot_minutes
-    members: dict[str, set[str]] = {}
-    times: dict[str, set[int]] = {}
-    for s in prev.sessions:
-        if s.group in ctx.vars.groups:
-            minute = DAYS.index(s.day) * MINUTES_PER_DAY + parse_hhmm(s.start)
-            times.setdefault(s.group, set()).add(minute // slot)
-            members.setdefault(s.group, set()).update(s.participants)
-    for gid, starts in times.items():
-        gv = ctx.vars.groups[gid]
-        ctx.model.add_hint(gv.run, 1)
-        for pid, lit in gv.members.items():
-            ctx.model.add_hint(lit, int(pid in members[gid]))
-        for meeting in gv.meetings:
-            for t, lit in meeting.at.items():
-                ctx.model.add_hint(lit, int(t in starts))
-            ctx.model.add_hint(meeting.present, int(bool(starts & meeting.candidate_set)))
+
+@dataclass
+class _Found:
+    """A schedule with what it leaves unmet and what it costs, term by term."""
+
+    sessions: list[Session]
+    unmet: list[UnmetRow]
+    terms: list[CostTerm]
+
+    @property
+    def objective(self) -> int:
+        return sum(term.cost for term in self.terms)
+
+
+def _first_fit(instance: Instance) -> tuple[list[Session], _Found | None]:
+    """The greedy schedule (to hint), and the same as a result when it breaks no hard rule."""
+    sessions = greedy_schedule(instance)
+    unmet, terms = assess(instance, sessions)
+    found = _Found(sessions, unmet, terms)
+    trial = Solution(
+        instance=instance.name,
+        status=Status.FEASIBLE,
+        objective=found.objective,
+        sessions=sessions,
+        unmet=unmet,
+    )
+    report = validate(instance, trial)
+    if not report.ok:
+        log.debug("first-fit schedule breaks rules, used as a hint only: %s", report.render(5))
+        return sessions, None
+    return sessions, found
+
+
+def _add_hints(ctx: Ctx, start: list[Session] | None) -> None:
+    """Start from a known schedule, else last week's groups, else an empty week."""
+    if start is not None:
+        hint_schedule(ctx, start)
+    elif ctx.instance.previous is not None:
+        hint_last_week(ctx)
+    else:  # an empty week is always feasible: hinting it gives a first schedule at once
+        hint_schedule(ctx, [])
+
+
+def _parameters(solver: cp_model.CpSolver, settings: SolverSettings, seconds: float) -> None:
+    p = solver.parameters
+    p.max_time_in_seconds = max(0.01, seconds)
+    p.num_workers = settings.workers or min(8, os.cpu_count() or 1)
+    p.random_seed = settings.seed
+    p.relative_gap_limit = settings.relative_gap_limit
+    p.log_search_progress = settings.log_search
+    # Probing in presolve costs seconds on 80-person weeks and delays the first schedule.
+    p.cp_model_probing_level = 0
 
 
 def solve(
@@ -110,14 +139,23 @@ def solve(
     Returns a :class:`Solution` whose ``status`` says whether it is proven
     optimal, feasible (stopped early; best found so far), infeasible (with the
     conflicting rules in ``stats.infeasible_because``) or unknown (no schedule).
+    The first-fit schedule (when it breaks no hard rule) is the first schedule
+    reported and the search starts from it.
     """
     settings = settings or SolverSettings()
     overrides = {"time_limit": time_limit, "workers": workers, "seed": seed}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     t0 = time.monotonic()
+    recorder = _Recorder(t0, on_progress)
+    hint, best = None, None
+    if settings.warm_start:
+        hint, best = _first_fit(instance)
+        if best is not None:
+            recorder.offer(best.objective, 0.0)
+    t_build = time.monotonic()
     ctx = build_model(instance)
-    _add_hints(ctx)
-    build_seconds = time.monotonic() - t0
+    _add_hints(ctx, hint)
+    build_seconds = time.monotonic() - t_build
     proto = ctx.model.Proto()
     log.info(
         "model: %d variables, %d constraints, built in %.2fs",
@@ -127,15 +165,7 @@ def solve(
     )
 
     solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.max_time_in_seconds = settings.time_limit
-    p.num_workers = settings.workers or min(8, os.cpu_count() or 1)
-    p.random_seed = settings.seed
-    p.relative_gap_limit = settings.relative_gap_limit
-    p.log_search_progress = settings.log_search
-    # Probing in presolve costs seconds on 80-person weeks and delays the first schedule.
-    p.cp_model_probing_level = 0
-    recorder = _Recorder(t0, on_progress)
+    _parameters(solver, settings, settings.time_limit - (time.monotonic() - t0))
     code = solver.solve(ctx.model, recorder)
     wall = time.monotonic() - t0
 
@@ -146,44 +176,46 @@ def solve(
         "participants": len(instance.participants),
         "time_to_first": round(recorder.events[0].elapsed, 3) if recorder.events else None,
         "time_to_best": round(recorder.events[-1].elapsed, 3) if recorder.events else None,
+        "first_fit_objective": best.objective if best is not None else None,
         "progress": [
             {"elapsed": round(e.elapsed, 3), "objective": e.objective, "bound": e.bound}
             for e in recorder.events
         ],
     }
+    if code == cp_model.MODEL_INVALID:
+        raise RuntimeError(f"internal error, invalid model: {ctx.model.validate()}")
+    bound = None
+    status = Status.FEASIBLE
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
         value = solver.value
-        unmet = extract.unmet(ctx, value)
-        terms = extract.cost_terms(ctx, value)
-        by_rule: dict[str, int] = {}
-        for term in terms:
-            by_rule[term.rule] = by_rule.get(term.rule, 0) + term.cost
         # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
         # from it after postsolve when stopped early; the terms are what the schedule gives.
-        objective = sum(term.cost for term in terms)
-        if objective != round(solver.objective_value):
-            log.debug("objective %s, CP-SAT reported %s", objective, solver.objective_value)
+        found = _Found(extract.schedule(ctx, value), extract.unmet(ctx, value), [])
+        found.terms = extract.cost_terms(ctx, value)
+        if best is None or found.objective <= best.objective:
+            best = found
+            status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
         bound = round(solver.best_objective_bound, 6)
+    elif code == cp_model.INFEASIBLE and best is not None:
+        log.error("CP-SAT reports infeasible, yet the first-fit schedule is valid; keeping it")
+    if best is not None:
         stats |= {
-            "gap": relative_gap(objective, bound),
+            "gap": relative_gap(best.objective, bound),
             "participants_fully_served": len(instance.participants)
-            - len({row.participant for row in unmet}),
-            "cost_by_rule": by_rule,
-            "cost_terms": terms,
+            - len({row.participant for row in best.unmet}),
+            "cost_by_rule": cost_by_rule(best.terms),
+            "cost_terms": best.terms,
         }
         return Solution(
             instance=instance.name,
             status=status,
-            objective=objective,
+            objective=best.objective,
             bound=bound,
             solve_seconds=round(wall, 3),
-            sessions=extract.schedule(ctx, value),
-            unmet=unmet,
+            sessions=best.sessions,
+            unmet=best.unmet,
             stats=Stats(**stats),
         )
-    if code == cp_model.MODEL_INVALID:
-        raise RuntimeError(f"internal error, invalid model: {ctx.model.validate()}")
     status = Status.INFEASIBLE if code == cp_model.INFEASIBLE else Status.UNKNOWN
     if status is Status.INFEASIBLE:
         stats["infeasible_because"] = explain_infeasible(instance, settings.diagnose_seconds)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from iopsched.instance import Instance, Participant, minutes_of
-from iopsched.solution import Session, Solution, UnmetRow
+from iopsched.solution import CostTerm, Session, Solution, UnmetRow
 from iopsched.timegrid import (
     DAYS,
     MINUTES_PER_DAY,
@@ -45,6 +45,7 @@ class ValidationReport:
     unmet: list[UnmetRow] = field(default_factory=list)
     objective: int | None = None
     cost_by_rule: dict[str, int] = field(default_factory=dict)
+    cost_terms: list[CostTerm] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -382,20 +383,18 @@ def _unmet(p: Participant, t: _Tally) -> list[UnmetRow]:
     return rows
 
 
-def recompute_objective(
+def recompute_terms(
     inst: Instance, sessions: list[Session], unmet: list[UnmetRow], tally: dict[str, _Tally]
-) -> dict[str, int]:
-    """The objective of a schedule, by rule, from the sessions alone."""
+) -> list[CostTerm]:
+    """The objective of a schedule, term by term (rule, subject), from the sessions alone."""
     w = Weights.resolve(inst.weights)
-    cost: dict[str, int] = defaultdict(int)
+    amounts: list[tuple[str, str, int]] = []
     for row in unmet:
         unit = 60 if row.requirement.endswith("hours") else 1
-        cost[f"{row.requirement}_short"] += round(row.short * unit) * getattr(
-            w, f"{row.requirement}_short"
-        )
+        amounts.append((f"{row.requirement}_short", row.participant, round(row.short * unit)))
     for p in inst.participants:
-        cost["attendance_day"] += len(tally[p.id].per_day) * w.attendance_day
-        cost["outside_preferred"] += tally[p.id].outside_preferred * w.outside_preferred
+        amounts.append(("attendance_day", p.id, len(tally[p.id].per_day)))
+        amounts.append(("outside_preferred", p.id, tally[p.id].outside_preferred))
     leads: dict[str, set[str]] = defaultdict(set)
     load: dict[str, int] = defaultdict(int)
     for s in sessions:
@@ -404,13 +403,15 @@ def recompute_objective(
             leads[s.group].add(s.therapist)
         if span is not None:
             load[s.therapist] += span[1] - span[0]
-    cost["facilitator_change"] = sum(len(t) - 1 for t in leads.values()) * w.facilitator_change
-    shares = [
-        100 * load[t.id] // minutes_of(t.max_hours_per_week)
+    amounts += [("facilitator_change", gid, len(t) - 1) for gid, t in leads.items()]
+    shares = {
+        t.id: 100 * load[t.id] // minutes_of(t.max_hours_per_week)
         for t in inst.therapists
         if minutes_of(t.max_hours_per_week) > 0
-    ]
-    cost["therapist_peak_load"] = max(shares, default=0) * w.therapist_peak_load
+    }
+    if shares:
+        busiest = max(shares, key=lambda tid: shares[tid])  # the first of equals
+        amounts.append(("therapist_peak_load", busiest, shares[busiest]))
     if inst.previous is not None:
         now = {(s.group, pid) for s in sessions for pid in s.participants}
         before = {
@@ -420,8 +421,28 @@ def recompute_objective(
             for pid in s.participants
             if pid in inst.participant_by_id
         }
-        cost["left_previous_group"] = len(before - now) * w.left_previous_group
-    return {rule: c for rule, c in cost.items() if c}
+        lost: dict[str, int] = defaultdict(int)
+        for _, pid in before - now:
+            lost[pid] += 1
+        amounts += [("left_previous_group", pid, n) for pid, n in sorted(lost.items())]
+    out = []
+    for rule, subject, amount in amounts:
+        weight = getattr(w, rule)
+        if amount and weight:
+            out.append(
+                CostTerm(
+                    rule=rule, subject=subject, amount=amount, weight=weight, cost=amount * weight
+                )
+            )
+    return out
+
+
+def cost_by_rule(terms: list[CostTerm]) -> dict[str, int]:
+    """Cost terms added up by rule."""
+    out: dict[str, int] = {}
+    for term in terms:
+        out[term.rule] = out.get(term.rule, 0) + term.cost
+    return out
 
 
 def _compare_unmet(check: _Checker, claimed: list[UnmetRow], actual: list[UnmetRow]) -> None:
@@ -445,6 +466,14 @@ def _compare_unmet(check: _Checker, claimed: list[UnmetRow], actual: list[UnmetR
             )
 
 
+def assess(instance: Instance, sessions: list[Session]) -> tuple[list[UnmetRow], list[CostTerm]]:
+    """Unmet rows and the cost terms that these sessions give (rules not checked)."""
+    spans = {s.id: span for s in sessions if (span := _span(s)) is not None}
+    tally = _tally(instance, sessions, spans)
+    unmet = [row for p in instance.participants for row in _unmet(p, tally[p.id])]
+    return unmet, recompute_terms(instance, sessions, unmet, tally)
+
+
 def validate(instance: Instance, solution: Solution) -> ValidationReport:
     """Check every hard rule; recompute unmet rows and objective from the sessions."""
     check = _Checker(instance, solution)
@@ -464,11 +493,12 @@ def validate(instance: Instance, solution: Solution) -> ValidationReport:
         check.pins()
     unmet = [row for p in instance.participants for row in _unmet(p, tally[p.id])]
     _compare_unmet(check, solution.unmet, unmet)
-    by_rule = recompute_objective(instance, solution.sessions, unmet, tally)
+    terms = recompute_terms(instance, solution.sessions, unmet, tally)
+    by_rule = cost_by_rule(terms)
     objective = sum(by_rule.values()) if solution.status.has_schedule else None
     claimed = solution.objective
     if objective is not None and claimed is not None and abs(claimed - objective) > 0.5:
         check.bad(
             "objective", None, f"reported {solution.objective:g}, the sessions give {objective}"
         )
-    return ValidationReport(check.out, unmet, objective, by_rule)
+    return ValidationReport(check.out, unmet, objective, by_rule, terms)

@@ -1,0 +1,507 @@
+"""A first-fit schedule of the kind a coordinator builds by hand in a spreadsheet.
+
+Groups go first, each at the times most of the people who still need its hours
+can make (the times last week's schedule used come first); they are filled in
+order of need, then intake order.  Individual and family sessions are fitted
+afterwards where participant, therapist and a room are free, on days the
+participant already comes in where possible.  Finally, days left below a
+participant's ``min_hours_per_day`` are emptied.
+
+It is fast and never consults the CP-SAT model, so it serves twice: as the
+baseline iopsched is measured against, and as the warm start of the solver.
+The schedule it returns obeys every hard rule it knows; pins that it cannot
+honour leave it ``None`` (the solver then starts without it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from iopsched.instance import Group, Instance, Participant, Pin, Therapist, minutes_of
+from iopsched.model.grid import Candidates, eligible_for_group, fits_site, therapist_can_work_in
+from iopsched.solution import Session
+from iopsched.timegrid import DAYS, MINUTES_PER_DAY, format_hhmm, spans_cover, week_minute
+
+log = logging.getLogger("iopsched")
+
+Span = tuple[int, int]
+MAX_TRIES = 40  # meeting-time combinations tried per group before giving up on it
+
+
+@dataclass
+class _Meeting:
+    day: int
+    start: int  # minute of the week
+    therapist: str
+    room: str | None
+
+
+@dataclass
+class _Placed:
+    """A session placed so far (group meetings keep their group id)."""
+
+    kind: str
+    start: int
+    end: int
+    therapist: str
+    room: str | None
+    participants: list[str]
+    group: str | None = None
+
+
+@dataclass
+class _Book:
+    """Who is busy when, and how much everyone has got so far."""
+
+    busy: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    minutes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    day_minutes: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+    kind_minutes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    days: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def free(self, who: str, a: int, b: int) -> bool:
+        return all(b <= x or y <= a for x, y in self.busy[who])
+
+    def take(self, who: str, a: int, b: int, kind: str | None = None) -> None:
+        self.busy[who].append((a, b))
+        self.minutes[who] += b - a
+        self.day_minutes[(who, a // MINUTES_PER_DAY)] += b - a
+        self.days[who].add(a // MINUTES_PER_DAY)
+        if kind is not None:
+            self.kind_minutes[(who, kind)] += b - a
+
+    def release(self, who: str, a: int, b: int, kind: str | None = None) -> None:
+        self.busy[who].remove((a, b))
+        self.minutes[who] -= b - a
+        day = a // MINUTES_PER_DAY
+        self.day_minutes[(who, day)] -= b - a
+        if not any(x // MINUTES_PER_DAY == day for x, _ in self.busy[who]):
+            self.days[who].discard(day)
+        if kind is not None:
+            self.kind_minutes[(who, kind)] -= b - a
+
+
+class Greedy:
+    """One first-fit pass over a week (see the module docstring)."""
+
+    def __init__(self, instance: Instance):
+        self.inst = instance
+        self.cand = Candidates(instance)
+        self.book = _Book()
+        self.placed: list[_Placed] = []
+        self.avoid = instance.avoid_pairs()
+        self.people = instance.participant_by_id
+        self.order = {p.id: i for i, p in enumerate(instance.participants)}
+        self.slot = instance.slot_minutes
+        prev = instance.previous
+        self.previous_members: dict[str, set[str]] = defaultdict(set)
+        self.previous_times: dict[str, list[int]] = defaultdict(list)
+        for s in prev.sessions if prev is not None else []:
+            if s.group is not None:
+                self.previous_members[s.group].update(s.participants)
+                self.previous_times[s.group].append(week_minute(s.day, s.start))
+
+    # ------------------------------------------------------------ accounting
+    def reserved(self, p: Participant) -> int:
+        """Minutes still to come from the participant's individual and family sessions."""
+        out = 0
+        for kind in ("individual", "family"):
+            spec = getattr(p.plan, kind)
+            if spec is not None:
+                done = self.book.kind_minutes[(p.id, kind)] // spec.minutes
+                out += max(0, spec.sessions - done) * spec.minutes
+        return out
+
+    def need(self, p: Participant, kind: str) -> int:
+        """Minutes of ``kind`` sessions that would still help the participant's plan."""
+        plan = p.plan
+        req = plan.group_hours if kind == "group" else plan.education_hours
+        own = minutes_of(req or 0) - self.book.kind_minutes[(p.id, kind)]
+        total = minutes_of(plan.min_hours) - self.book.minutes[p.id] - self.reserved(p)
+        return max(own, total, 0)
+
+    def room_for(self, p: Participant, minutes: int, days: list[int]) -> bool:
+        """The participant's weekly, daily and day-count limits leave room for these minutes."""
+        b = self.book
+        if b.minutes[p.id] + self.reserved(p) + minutes * len(days) > minutes_of(p.plan.max_hours):
+            return False
+        if p.max_hours_per_day is not None:
+            cap = minutes_of(p.max_hours_per_day)
+            if any(b.day_minutes[(p.id, d)] + minutes > cap for d in days):
+                return False
+        return p.max_days is None or len(b.days[p.id] | set(days)) <= p.max_days
+
+    def participant_free(self, pid: str, a: int, b: int) -> bool:
+        spans = self.cand.participant_spans[pid]
+        return spans_cover(spans, a, b) and self.book.free(pid, a, b)
+
+    def therapist_ok(self, t: Therapist, a: int, b: int, extra: int = 0) -> bool:
+        """Free, available and within weekly and daily hours for [a, b) (plus ``extra`` minutes)."""
+        book = self.book
+        if not spans_cover(self.cand.therapist_spans[t.id], a, b) or not book.free(t.id, a, b):
+            return False
+        if book.minutes[t.id] + extra + b - a > minutes_of(t.max_hours_per_week):
+            return False
+        if t.max_hours_per_day is not None:
+            used = book.day_minutes[(t.id, a // MINUTES_PER_DAY)]
+            if used + b - a > minutes_of(t.max_hours_per_day):
+                return False
+        return True
+
+    def free_rooms(self, rooms, a: int, b: int, seats: int) -> list:
+        ok = [
+            r
+            for r in rooms
+            if r.capacity >= seats
+            and spans_cover(self.cand.room_spans[r.id], a, b)
+            and self.book.free(r.id, a, b)
+        ]
+        return sorted(ok, key=lambda r: (r.capacity, r.id))
+
+    # ----------------------------------------------------------------- groups
+    def group_order(self) -> list[Group]:
+        def key(g: Group):
+            return (g.optional, g.fixed_times is None, -g.duration_minutes * g.meetings_per_week)
+
+        return sorted(self.inst.groups, key=key)
+
+    def pins_of_group(self, g: Group) -> list[Pin]:
+        return [pin for pin in self.inst.pins if pin.group == g.id]
+
+    def combos(self, g: Group, masks: dict[int, int], days_in: dict[int, int]) -> list[list[int]]:
+        """Meeting starts (one per day, ``meetings_per_week`` days) that most people can make.
+
+        Ties go to the days those people already come in on (``days_in``: day -> mask).
+        """
+        fixed = self.cand.fixed_starts(g)
+        if fixed is not None:
+            return [[t * self.slot for t in fixed]]
+        by_day: dict[int, list[int]] = defaultdict(list)
+        for t in sorted(masks):
+            by_day[t // MINUTES_PER_DAY].append(t)
+        if len(by_day) < g.meetings_per_week:
+            return []
+        out: dict[tuple[int, ...], int] = {}
+        prev = sorted(self.previous_times.get(g.id, []))
+        if len(prev) == g.meetings_per_week and all(t in masks for t in prev):
+            out[tuple(prev)] = 1 << 40  # last week's times first
+        for days in itertools.combinations(sorted(by_day), g.meetings_per_week):
+            clock = set.intersection(*({t % MINUTES_PER_DAY for t in by_day[d]} for d in days))
+            inits = [[max(by_day[d], key=lambda t: (masks[t].bit_count(), -t)) for d in days]]
+            inits += [[d * MINUTES_PER_DAY + c for d in days] for c in sorted(clock)]
+            for pick in inits:
+                for _ in range(2):  # coordinate ascent: each day's start against the others
+                    for i, d in enumerate(days):
+                        rest = _and(masks[t] for j, t in enumerate(pick) if j != i)
+                        pick[i] = max(by_day[d], key=lambda t: ((masks[t] & rest).bit_count(), -t))
+                common = _and(masks[t] for t in pick)
+                fit = min(common.bit_count(), g.max_size)
+                same_days = sum((common & days_in.get(d, 0)).bit_count() for d in days)
+                out[tuple(pick)] = max(out.get(tuple(pick), 0), fit * 10_000 + same_days)
+        ranked = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [list(k) for k, _ in ranked[:MAX_TRIES]]
+
+    def place_group(self, g: Group) -> None:
+        length = g.duration_minutes
+        pins = self.pins_of_group(g)
+        forced = {pin.participant for pin in pins if pin.participant is not None}
+        eligible = [p for p in self.inst.participants if eligible_for_group(p, g)]
+        wanting = [p for p in eligible if self.need(p, g.kind) > 0 or p.id in forced]
+        if not g.optional and len(wanting) < g.min_size:
+            wanting = eligible
+        index = {p.id: i for i, p in enumerate(wanting)}
+        masks: dict[int, int] = {}
+        for t in self.cand.group_starts(g):
+            a = t * self.slot
+            mask = 0
+            for p in wanting:
+                if self.participant_free(p.id, a, a + length):
+                    mask |= 1 << index[p.id]
+            if mask or not g.optional:
+                masks[a] = mask
+        days_in: dict[int, int] = defaultdict(int)
+        for p in wanting:
+            for d in self.book.days[p.id]:
+                days_in[d] |= 1 << index[p.id]
+        for starts in self.combos(g, masks, days_in):
+            if not all(_pin_fits(pin, starts, length) for pin in pins):
+                continue
+            common = _and(masks.get(t, 0) for t in starts)
+            people = [p for p in wanting if common >> index[p.id] & 1]
+            cohort = self.pick_cohort(g, people, starts, forced)
+            if len(cohort) < g.min_size or not forced <= {p.id for p in cohort}:
+                continue
+            meetings = self.staff_meetings(g, starts, cohort, pins)
+            if meetings is None:
+                continue
+            self.commit_group(g, meetings, cohort)
+            return
+        if not g.optional:
+            log.debug("greedy: mandatory group %s not placed", g.id)
+
+    def pick_cohort(
+        self, g: Group, people: list[Participant], starts: list[int], forced: set[str]
+    ) -> list[Participant]:
+        """The members: forced by pins first, then most in need, then intake order."""
+        days = [t // MINUTES_PER_DAY for t in starts]
+        sites = {p.site for p in people if p.site is not None and p.id in forced}
+        if not g.virtual and g.site is None and not sites:
+            firsts = [p.site for p in sorted(people, key=self._urgency) if p.site is not None]
+            sites = set(firsts[:1])
+        cohort: list[Participant] = []
+        for p in sorted(people, key=lambda p: (p.id not in forced, *self._urgency(p, g))):
+            if len(cohort) == g.max_size:
+                break
+            if not g.virtual and p.site is not None and sites and p.site not in sites:
+                continue
+            if any(frozenset((p.id, q.id)) in self.avoid for q in cohort):
+                continue
+            if self.room_for(p, g.duration_minutes, days):
+                cohort.append(p)
+        return cohort
+
+    def _urgency(self, p: Participant, g: Group | None = None) -> tuple:
+        kind = g.kind if g is not None else "group"
+        was = g is not None and p.id in self.previous_members.get(g.id, set())
+        return (not was, -self.need(p, kind), self.order[p.id])
+
+    def staff_meetings(
+        self, g: Group, starts: list[int], cohort: list[Participant], pins: list[Pin]
+    ) -> list[_Meeting] | None:
+        """A facilitator (the same one all week where possible) and a room for every meeting."""
+        length = g.duration_minutes
+        leads = self.cand.facilitators(g)
+        site = next((p.site for p in cohort if p.site is not None), g.site)
+        rooms = [r for r in self.cand.group_rooms(g) if fits_site(r, site)]
+        wanted = {pin.therapist for pin in pins if pin.therapist is not None}
+        total = length * len(starts)
+
+        def room_at(t: int, lead: Therapist) -> tuple[bool, str | None]:
+            """(found, room): a free room that seats the cohort, None for a virtual group."""
+            if g.virtual:
+                return True, None
+            ok = [
+                r
+                for r in self.free_rooms(rooms, t, t + length, len(cohort))
+                if therapist_can_work_in(lead, r)
+            ]
+            return bool(ok), ok[0].id if ok else None
+
+        def load(t: Therapist) -> float:
+            return self.book.minutes[t.id] / max(1, minutes_of(t.max_hours_per_week))
+
+        for lead in sorted(leads, key=lambda t: (t.id not in wanted, load(t), t.id)):
+            if all(self.therapist_ok(lead, t, t + length, total - length) for t in starts):
+                places = [room_at(t, lead) for t in starts]
+                if all(found for found, _ in places):
+                    return [
+                        _Meeting(t // MINUTES_PER_DAY, t, lead.id, room)
+                        for t, (_, room) in zip(starts, places, strict=True)
+                    ]
+        if wanted:
+            return None
+        meetings = []
+        for t in starts:  # a different facilitator per meeting
+            for lead in sorted(leads, key=lambda t: (load(t), t.id)):
+                if not self.therapist_ok(lead, t, t + length):
+                    continue
+                found, room = room_at(t, lead)
+                if found:
+                    meetings.append(_Meeting(t // MINUTES_PER_DAY, t, lead.id, room))
+                    self.book.take(lead.id, t, t + length)  # hold while the others are chosen
+                    break
+            else:
+                break
+        for m in meetings:
+            self.book.release(m.therapist, m.start, m.start + length)
+        return meetings if len(meetings) == len(starts) else None
+
+    def commit_group(self, g: Group, meetings: list[_Meeting], cohort: list[Participant]) -> None:
+        length = g.duration_minutes
+        members = sorted(p.id for p in cohort)
+        for m in meetings:
+            a, b = m.start, m.start + length
+            self.book.take(m.therapist, a, b)
+            if m.room is not None:
+                self.book.take(m.room, a, b)
+            for pid in members:
+                self.book.take(pid, a, b, g.kind)
+            self.placed.append(_Placed(g.kind, a, b, m.therapist, m.room, list(members), g.id))
+
+    # ------------------------------------------------------------ 1:1 sessions
+    def place_one_to_one(self, p: Participant, kind: str, pin: Pin | None = None) -> bool:
+        spec = getattr(p.plan, kind)
+        length = spec.minutes
+        therapists = self.cand.one_to_one_therapists(p, kind)
+        if pin is not None and pin.therapist is not None:
+            therapists = [t for t in therapists if t.id == pin.therapist]
+        rooms = self.cand.one_to_one_rooms(p, kind)
+        seats = 1 + (p.family_size if kind == "family" else 0)
+        starts = sorted(self.cand.starts(self.cand.one_to_one_spans(p, kind), length))
+        min_day = minutes_of(p.min_hours_per_day or 0)
+        options = []
+        for t in starts:
+            a = t * self.slot
+            b, day = a + length, a // MINUTES_PER_DAY
+            if pin is not None and not _pin_fits(pin, [a], length):
+                continue
+            if not self.book.free(p.id, a, b) or not self.room_for(p, 0, [day]):
+                continue
+            if self.book.minutes[p.id] + length > minutes_of(p.plan.max_hours):
+                continue
+            here = self.book.day_minutes[(p.id, day)]
+            if p.max_hours_per_day is not None and here + length > minutes_of(p.max_hours_per_day):
+                continue
+            if here == 0 and length < min_day:
+                continue
+            options.append((not 0 < here < min_day, here == 0, -here, a))  # top up short days
+        for *_, a in sorted(options):
+            b = a + length
+            for lead in sorted(therapists, key=lambda t: (self.book.minutes[t.id], t.id)):
+                if not self.therapist_ok(lead, a, b):
+                    continue
+                free = self.free_rooms(rooms, a, b, seats)
+                ok = [r for r in free if therapist_can_work_in(lead, r)]
+                if not ok and not p.telehealth:
+                    continue
+                room = ok[0].id if ok else None
+                self.book.take(lead.id, a, b)
+                if room is not None:
+                    self.book.take(room, a, b)
+                self.book.take(p.id, a, b, kind)
+                self.placed.append(_Placed(kind, a, b, lead.id, room, [p.id]))
+                return True
+        return False
+
+    def one_to_one_order(self) -> list[Participant]:
+        """Participants with the fewest possible starts first."""
+
+        def options(p: Participant) -> int:
+            return len(self.cand.starts(self.cand.participant_spans[p.id], 60))
+
+        return sorted(self.inst.participants, key=lambda p: (options(p), self.order[p.id]))
+
+    # ----------------------------------------------------------------- repair
+    def drop_short_days(self) -> None:
+        """Empty any day that gives a participant less than their min_hours_per_day."""
+        changed = True
+        while changed:
+            changed = False
+            for p in self.inst.participants:
+                floor = minutes_of(p.min_hours_per_day or 0)
+                for day in sorted(self.book.days[p.id]):
+                    if 0 < self.book.day_minutes[(p.id, day)] < floor:
+                        self.leave_day(p, day)
+                        changed = True
+
+    def leave_day(self, p: Participant, day: int) -> None:
+        """Take a participant out of everything on a day (whole groups, 1:1 sessions)."""
+        groups = {s.group for s in self.placed if s.group and p.id in s.participants}
+        groups = {
+            gid
+            for gid in groups
+            if any(s.group == gid and s.start // MINUTES_PER_DAY == day for s in self.placed)
+        }
+        for s in list(self.placed):
+            if p.id not in s.participants:
+                continue
+            if s.group is None and s.start // MINUTES_PER_DAY == day:
+                self.unplace(s)
+            elif s.group in groups:
+                s.participants.remove(p.id)
+                self.book.release(p.id, s.start, s.end, s.kind)
+        for gid in groups:
+            g = self.inst.group_by_id[gid]
+            meetings = [s for s in self.placed if s.group == gid]
+            if meetings and len(meetings[0].participants) < g.min_size:
+                for s in meetings:
+                    for pid in list(s.participants):
+                        self.book.release(pid, s.start, s.end, s.kind)
+                    s.participants.clear()
+                    self.unplace(s)
+
+    def unplace(self, s: _Placed) -> None:
+        self.book.release(s.therapist, s.start, s.end)
+        if s.room is not None:
+            self.book.release(s.room, s.start, s.end)
+        for pid in s.participants:
+            self.book.release(pid, s.start, s.end, s.kind)
+        self.placed.remove(s)
+
+    # -------------------------------------------------------------------- run
+    def run(self) -> list[Session]:
+        for pin in self.inst.pins:  # booked 1:1 sessions first
+            if (
+                pin.group is None
+                and pin.participant is not None
+                and pin.kind
+                in (
+                    "individual",
+                    "family",
+                )
+            ):
+                spec = getattr(self.people[pin.participant].plan, pin.kind)
+                if spec is not None and spec.sessions > 0:
+                    self.place_one_to_one(self.people[pin.participant], pin.kind, pin)
+        for g in self.group_order():
+            self.place_group(g)
+        for p in self.one_to_one_order():
+            for kind in ("individual", "family"):
+                spec = getattr(p.plan, kind)
+                have = sum(1 for s in self.placed if s.kind == kind and p.id in s.participants)
+                for _ in range(have, spec.sessions if spec is not None else 0):
+                    if not self.place_one_to_one(p, kind):
+                        break
+        self.drop_short_days()
+        return self.sessions()
+
+    def sessions(self) -> list[Session]:
+        """The placed sessions with the solver's ids (groups ``gid#k``, 1:1 ``pid/kind#k``)."""
+        out = []
+        count: dict[str, int] = defaultdict(int)
+        for s in sorted(self.placed, key=lambda s: (s.start, s.group or "", s.participants)):
+            key = s.group if s.group is not None else f"{s.participants[0]}/{s.kind}"
+            count[key] += 1
+            day = s.start // MINUTES_PER_DAY
+            out.append(
+                Session(
+                    id=f"{key}#{count[key]}",
+                    kind=s.kind,  # type: ignore[arg-type]
+                    group=s.group,
+                    day=DAYS[day],
+                    start=format_hhmm(s.start - day * MINUTES_PER_DAY),
+                    end=format_hhmm(s.end - day * MINUTES_PER_DAY),
+                    therapist=s.therapist,
+                    room=s.room,
+                    participants=sorted(s.participants),
+                )
+            )
+        return out
+
+
+def _and(masks) -> int:
+    """Bitwise AND of participant masks (all bits set when there are none)."""
+    out = -1
+    for m in masks:
+        out &= m
+    return out
+
+
+def _pin_fits(pin: Pin, starts: list[int], length: int) -> bool:
+    """Some meeting among ``starts`` has the pin's day and start."""
+    for t in starts:
+        day = t // MINUTES_PER_DAY
+        if pin.day is not None and DAYS[day] != pin.day:
+            continue
+        if pin.start is not None and week_minute(DAYS[day], pin.start) != t:
+            continue
+        return True
+    return False
+
+
+def greedy_schedule(instance: Instance) -> list[Session]:
+    """The first-fit schedule of the week (see the module docstring)."""
+    return Greedy(instance).run()
