@@ -21,7 +21,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from iopsched.instance import Group, Instance, Participant, Pin, Therapist, minutes_of
-from iopsched.model.grid import Candidates, eligible_for_group, fits_site, therapist_can_work_in
+from iopsched.model.grid import (
+    Candidates,
+    eligible_for_group,
+    fits_site,
+    interchangeable_groups,
+    therapist_can_work_in,
+)
 from iopsched.solution import Session
 from iopsched.timegrid import DAYS, MINUTES_PER_DAY, format_hhmm, spans_cover, week_minute
 
@@ -456,7 +462,21 @@ class Greedy:
                     if not self.place_one_to_one(p, kind):
                         break
         self.drop_short_days()
+        self.fill_twins_in_order()
         return self.sessions()
+
+    def fill_twins_in_order(self) -> None:
+        """Give interchangeable groups their ids so the fullest runs under the first id."""
+        for twins in interchangeable_groups(self.inst):
+            ids = [g.id for g in twins]
+            size = {gid: 0 for gid in ids}
+            for s in self.placed:
+                if s.group in size:
+                    size[s.group] = len(s.participants)
+            rename = dict(zip(sorted(ids, key=lambda g: -size[g]), ids, strict=True))
+            for s in self.placed:
+                if s.group in rename:
+                    s.group = rename[s.group]
 
     def sessions(self) -> list[Session]:
         """The placed sessions with the solver's ids (groups ``gid#k``, 1:1 ``pid/kind#k``)."""

@@ -18,6 +18,7 @@ from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.hints import hint_last_week, hint_schedule
+from iopsched.model.lns import Neighbourhoods, restricted_model
 from iopsched.solution import CostTerm, Session, Solution, Stats, Status, UnmetRow, relative_gap
 from iopsched.validator import assess, cost_by_rule, validate
 
@@ -36,6 +37,13 @@ class SolverSettings(BaseModel):
     log_search: bool = False
     diagnose_seconds: float = Field(default=20.0, gt=0, description="budget to explain infeasible")
     warm_start: bool = Field(default=True, description="start from the first-fit schedule")
+    neighbourhood_search: bool = Field(
+        default=True, description="after the whole-week search, re-solve parts of the week"
+    )
+    whole_week_share: float = Field(
+        default=0.1, gt=0, le=1, description="share of the time limit for the whole-week search"
+    )
+    round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         self.t0 = t0
         self.events: list[Progress] = []
         self.on_progress = on_progress
+        self.first_fit: int | None = None
 
     def offer(self, objective: float, bound: float) -> None:
         if self.events and objective >= self.events[-1].objective:
@@ -114,15 +123,56 @@ def _add_hints(ctx: Ctx, start: list[Session] | None) -> None:
         hint_schedule(ctx, [])
 
 
-def _parameters(solver: cp_model.CpSolver, settings: SolverSettings, seconds: float) -> None:
+def _found(ctx: Ctx, value: Callable[[object], int]) -> _Found:
+    return _Found(
+        extract.schedule(ctx, value), extract.unmet(ctx, value), extract.cost_terms(ctx, value)
+    )
+
+
+def _parameters(
+    solver: cp_model.CpSolver, settings: SolverSettings, seconds: float, log: bool = True
+) -> None:
     p = solver.parameters
     p.max_time_in_seconds = max(0.01, seconds)
     p.num_workers = settings.workers or min(8, os.cpu_count() or 1)
     p.random_seed = settings.seed
     p.relative_gap_limit = settings.relative_gap_limit
-    p.log_search_progress = settings.log_search
+    p.log_search_progress = settings.log_search and log
     # Probing in presolve costs seconds on 80-person weeks and delays the first schedule.
     p.cp_model_probing_level = 0
+
+
+def _improve(
+    ctx: Ctx,
+    best: _Found,
+    settings: SolverSettings,
+    recorder: _Recorder,
+    deadline: float,
+    bound: float | None,
+) -> tuple[_Found, int]:
+    """Large neighbourhood search from ``best`` until the deadline; returns the best and rounds."""
+    hoods = Neighbourhoods(ctx, settings.seed)
+    size, rounds = 3, 0
+    while (left := deadline - time.monotonic()) > 0.2:
+        short = {row.participant for row in best.unmet}
+        part = hoods.pick(best.sessions, short, size)
+        model = restricted_model(ctx, best.sessions, part)
+        solver = cp_model.CpSolver()
+        _parameters(solver, settings, min(left, settings.round_seconds), log=False)
+        code = solver.solve(model)
+        rounds += 1
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = _found(ctx, solver.value)
+            if found.objective < best.objective:
+                recorder.offer(found.objective, bound if bound is not None else 0.0)
+            if found.objective <= best.objective:
+                best = found
+        grow = code == cp_model.OPTIMAL
+        size = min(len(hoods.groups), size + 1) if grow else max(1, size - 1)
+        log.debug(
+            "lns round %d: %s, %s, size %d", rounds, part.kind, solver.status_name(code), size
+        )
+    return best, rounds
 
 
 def solve(
@@ -151,6 +201,7 @@ def solve(
     if settings.warm_start:
         hint, best = _first_fit(instance)
         if best is not None:
+            recorder.first_fit = best.objective
             recorder.offer(best.objective, 0.0)
     t_build = time.monotonic()
     ctx = build_model(instance)
@@ -164,9 +215,26 @@ def solve(
         build_seconds,
     )
 
+    deadline = t0 + settings.time_limit
+    whole = deadline - time.monotonic()
+    if settings.neighbourhood_search and best is not None:
+        whole = min(whole, max(3.0, settings.whole_week_share * settings.time_limit))
     solver = cp_model.CpSolver()
-    _parameters(solver, settings, settings.time_limit - (time.monotonic() - t0))
+    _parameters(solver, settings, whole)
     code = solver.solve(ctx.model, recorder)
+    bound = None
+    status = Status.FEASIBLE
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
+        # from it after postsolve when stopped early; the terms are what the schedule gives.
+        found = _found(ctx, solver.value)
+        if best is None or found.objective <= best.objective:
+            best = found
+            status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
+        bound = round(solver.best_objective_bound, 6)
+    rounds = 0
+    if best is not None and status is not Status.OPTIMAL and settings.neighbourhood_search:
+        best, rounds = _improve(ctx, best, settings, recorder, deadline, bound)
     wall = time.monotonic() - t0
 
     stats = {
@@ -176,7 +244,8 @@ def solve(
         "participants": len(instance.participants),
         "time_to_first": round(recorder.events[0].elapsed, 3) if recorder.events else None,
         "time_to_best": round(recorder.events[-1].elapsed, 3) if recorder.events else None,
-        "first_fit_objective": best.objective if best is not None else None,
+        "first_fit_objective": recorder.first_fit,
+        "lns_rounds": rounds,
         "progress": [
             {"elapsed": round(e.elapsed, 3), "objective": e.objective, "bound": e.bound}
             for e in recorder.events
@@ -184,19 +253,7 @@ def solve(
     }
     if code == cp_model.MODEL_INVALID:
         raise RuntimeError(f"internal error, invalid model: {ctx.model.validate()}")
-    bound = None
-    status = Status.FEASIBLE
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        value = solver.value
-        # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
-        # from it after postsolve when stopped early; the terms are what the schedule gives.
-        found = _Found(extract.schedule(ctx, value), extract.unmet(ctx, value), [])
-        found.terms = extract.cost_terms(ctx, value)
-        if best is None or found.objective <= best.objective:
-            best = found
-            status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-        bound = round(solver.best_objective_bound, 6)
-    elif code == cp_model.INFEASIBLE and best is not None:
+    if code == cp_model.INFEASIBLE and best is not None:
         log.error("CP-SAT reports infeasible, yet the first-fit schedule is valid; keeping it")
     if best is not None:
         stats |= {

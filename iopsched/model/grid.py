@@ -78,6 +78,22 @@ def eligible_for_group(participant: Participant, group: Group) -> bool:
     return group.virtual or group.site is None or participant.site in (None, group.site)
 
 
+def interchangeable_groups(instance: Instance) -> list[list[Group]]:
+    """Classes of groups that differ only by id and name (and no pin or last week names them).
+
+    Any schedule stays valid, at the same cost, when such groups swap ids.
+    """
+    named = {pin.group for pin in instance.pins}
+    if instance.previous is not None:
+        named |= {s.group for s in instance.previous.sessions}
+    alike: dict[str, list[Group]] = {}
+    for g in instance.groups:
+        if g.id not in named:
+            spec = g.model_dump(exclude={"id", "name"})
+            alike.setdefault(repr(sorted(spec.items())), []).append(g)
+    return [twins for twins in alike.values() if len(twins) > 1]
+
+
 @dataclass
 class Candidates:
     """Availability spans of every entity and the starts each session may take."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 
 from iopsched.model.context import Ctx
+from iopsched.model.grid import interchangeable_groups
 
 
 def group_meets_its_weekly_count(ctx: Ctx) -> None:
@@ -41,12 +41,8 @@ def cohort_size_within_limits(ctx: Ctx) -> None:
 
 def identical_groups_filled_in_order(ctx: Ctx) -> None:
     """Of two interchangeable groups, the first runs and is filled before the second."""
-    alike = defaultdict(list)
-    for gv in ctx.vars.groups.values():
-        spec = gv.group.model_dump(exclude={"id", "name"})
-        alike[repr(sorted(spec.items()))].append(gv)
-    for twins in alike.values():
-        for a, b in itertools.pairwise(twins):
+    for twins in interchangeable_groups(ctx.instance):
+        for a, b in itertools.pairwise(ctx.vars.groups[g.id] for g in twins):
             if set(a.members) == set(b.members):
                 ctx.model.add(a.run >= b.run)
                 ctx.model.add(sum(a.members.values()) >= sum(b.members.values()))

@@ -1,21 +1,39 @@
-"""Hints: a known schedule (the greedy one, or last week's) as the search's starting point."""
+"""A known schedule (the first-fit one, the best so far, last week's) as variable values.
+
+:func:`schedule_values` gives every decision variable its value in a schedule,
+each tagged with the group and/or participant it belongs to, so the solver can
+hint all of them or fix all but a neighbourhood (large neighbourhood search).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
 
 from iopsched.model.context import Ctx
 from iopsched.solution import Session
 from iopsched.timegrid import DAYS, MINUTES_PER_DAY, parse_hhmm
 
 
+@dataclass(frozen=True)
+class Value:
+    """A decision variable's value in a schedule, and whose decision it is."""
+
+    var: cp_model.IntVar
+    value: int
+    group: str | None = None  # a group's timing, staffing or membership
+    participant: str | None = None  # a membership or a 1:1 session
+
+
 def _slot(ctx: Ctx, s: Session) -> int:
     return (DAYS.index(s.day) * MINUTES_PER_DAY + parse_hhmm(s.start)) // ctx.grid.slot_minutes
 
 
-def hint_schedule(ctx: Ctx, sessions: list[Session]) -> None:
-    """Hint every decision variable so that the model starts from exactly these sessions."""
-    m = ctx.model
+def schedule_values(ctx: Ctx, sessions: list[Session]) -> Iterator[Value]:
+    """Every decision variable's value in this schedule."""
     meetings: dict[str, dict[int, Session]] = defaultdict(dict)
     one_to_one: dict[tuple[str, str], list[Session]] = defaultdict(list)
     for s in sessions:
@@ -26,39 +44,45 @@ def hint_schedule(ctx: Ctx, sessions: list[Session]) -> None:
     for gid, gv in ctx.vars.groups.items():
         held = meetings.get(gid, {})
         members = set().union(*(set(s.participants) for s in held.values()))
-        m.add_hint(gv.run, bool(held))
+        yield Value(gv.run, int(bool(held)), gid)
         for pid, lit in gv.members.items():
-            m.add_hint(lit, pid in members)
+            yield Value(lit, int(pid in members), gid, pid)
         for sv in gv.meetings:
             s = held.get(sv.index)
             slot = _slot(ctx, s) if s is not None else None
-            m.add_hint(sv.present, s is not None)
-            m.add_hint(sv.start, slot if slot is not None else sv.candidates[0])
+            yield Value(sv.present, int(s is not None), gid)
+            yield Value(sv.start, slot if slot is not None else sv.candidates[0], gid)
             for t, lit in sv.at.items():
-                m.add_hint(lit, t == slot)
+                yield Value(lit, int(t == slot), gid)
             for tid, lit in sv.therapists.items():
-                m.add_hint(lit, s is not None and s.therapist == tid)
+                yield Value(lit, int(s is not None and s.therapist == tid), gid)
             for rid, lit in sv.rooms.items():
-                m.add_hint(lit, s is not None and s.room == rid)
+                yield Value(lit, int(s is not None and s.room == rid), gid)
             for pid, lit in sv.participants.items():
-                m.add_hint(lit, s is not None and pid in members)
+                yield Value(lit, int(s is not None and pid in members), gid, pid)
     for pid, svs in ctx.vars.one_to_one.items():
         for kind in ("individual", "family"):
             mine = sorted(one_to_one.get((pid, kind), []), key=lambda s: _slot(ctx, s))
-            for sv, s in zip(
-                [sv for sv in svs if sv.kind == kind], [*mine, *[None] * len(svs)], strict=False
-            ):
+            ours = [sv for sv in svs if sv.kind == kind]
+            for sv, s in zip(ours, [*mine, *[None] * len(ours)], strict=False):
                 slot = _slot(ctx, s) if s is not None else sv.candidates[0]
-                m.add_hint(sv.present, s is not None)
-                m.add_hint(sv.start, slot)
+                yield Value(sv.present, int(s is not None), None, pid)
+                yield Value(sv.start, slot, None, pid)
                 for d, lit in sv.days.items():
-                    m.add_hint(lit, s is not None and d == ctx.grid.day_of(slot))
+                    yield Value(lit, int(s is not None and d == ctx.grid.day_of(slot)), None, pid)
                 for tid, lit in sv.therapists.items():
-                    m.add_hint(lit, s is not None and s.therapist == tid)
+                    yield Value(lit, int(s is not None and s.therapist == tid), None, pid)
                 for rid, lit in sv.rooms.items():
-                    m.add_hint(lit, s is not None and s.room == rid)
+                    yield Value(lit, int(s is not None and s.room == rid), None, pid)
                 if sv.online is not None:
-                    m.add_hint(sv.online, s is not None and s.room is None)
+                    yield Value(sv.online, int(s is not None and s.room is None), None, pid)
+
+
+def hint_schedule(ctx: Ctx, sessions: list[Session]) -> None:
+    """Hint every decision variable so that the search starts from exactly these sessions."""
+    ctx.model.clear_hints()
+    for v in schedule_values(ctx, sessions):
+        ctx.model.add_hint(v.var, v.value)
 
 
 def hint_last_week(ctx: Ctx) -> None:

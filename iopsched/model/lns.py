@@ -1,0 +1,104 @@
+"""Large neighbourhood search: re-solve a part of the week, keep the rest as it is.
+
+Each round frees a few groups (their times, staff, rooms and cohorts) and a
+few participants (their memberships and 1:1 sessions), fixes every other
+decision to the best schedule so far, and lets CP-SAT re-solve that part
+exactly.  The parts are chosen the way the week is coupled: people left short
+with the groups they could join, groups that share people, the sessions of one
+therapist, the sessions of one day.  The number of freed groups grows while
+rounds are solved to optimality and shrinks while they time out.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from iopsched.model.context import Ctx
+from iopsched.model.hints import schedule_values
+from iopsched.solution import Session
+from iopsched.timegrid import DAYS
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """What one round may change."""
+
+    kind: str
+    groups: frozenset[str]
+    participants: frozenset[str]
+
+
+class Neighbourhoods:
+    """Chooses the part of the week to re-solve."""
+
+    KINDS = ("unmet", "related", "therapist", "day")
+
+    def __init__(self, ctx: Ctx, seed: int):
+        self.rng = random.Random(seed)
+        self.eligible = {gid: set(gv.members) for gid, gv in ctx.vars.groups.items()}
+        self.groups_of: dict[str, set[str]] = defaultdict(set)
+        for gid, people in self.eligible.items():
+            for pid in people:
+                self.groups_of[pid].add(gid)
+        self.therapists = [t.id for t in ctx.instance.therapists]
+        self.groups = sorted(self.eligible)
+
+    def pick(self, sessions: list[Session], short: set[str], size: int) -> Neighbourhood:
+        kind = self.rng.choice(self.KINDS if short else self.KINDS[1:])
+        members: dict[str, set[str]] = defaultdict(set)
+        for s in sessions:
+            if s.group is not None:
+                members[s.group].update(s.participants)
+        groups: set[str] = set()
+        people: set[str] = set()
+        rng = self.rng
+        if kind == "unmet":
+            people = set(rng.sample(sorted(short), min(len(short), 2 * size)))
+            options = sorted({g for p in people for g in self.groups_of[p]})
+            groups = set(rng.sample(options, min(len(options), size)))
+        elif kind == "related":
+            seed = rng.choice(self.groups)
+            near = sorted(
+                (g for g in self.groups if g != seed),
+                key=lambda g: (-len(self.eligible[g] & self.eligible[seed]), rng.random()),
+            )
+            groups = {seed, *near[: size - 1]}
+        elif kind == "therapist":
+            tid = rng.choice(self.therapists)
+            led = sorted({s.group for s in sessions if s.group and s.therapist == tid})
+            groups = set(rng.sample(led, min(len(led), size)))
+            seen = sorted(
+                {s.participants[0] for s in sessions if not s.group and s.therapist == tid}
+            )
+            people = set(rng.sample(seen, min(len(seen), 2 * size)))
+        else:
+            day = rng.choice(DAYS)
+            held = sorted({s.group for s in sessions if s.group and s.day == day})
+            groups = set(rng.sample(held, min(len(held), size)))
+            seen = sorted({s.participants[0] for s in sessions if not s.group and s.day == day})
+            people = set(rng.sample(seen, min(len(seen), 2 * size)))
+        for g in sorted(groups):  # the people of a freed group, and a few who could fill it
+            people |= members[g]
+            waiting = sorted(self.eligible[g] & short - people)
+            people |= set(rng.sample(waiting, min(len(waiting), size)))
+        return Neighbourhood(kind, frozenset(groups), frozenset(people))
+
+
+def restricted_model(ctx: Ctx, sessions: list[Session], part: Neighbourhood) -> cp_model.CpModel:
+    """The week's model with every decision outside ``part`` fixed to its value in ``sessions``."""
+    model = ctx.model.clone()
+    model.clear_hints()
+    proto = model.proto
+    for v in schedule_values(ctx, sessions):
+        free = v.group in part.groups or v.participant in part.participants
+        if free:
+            model.add_hint(v.var, v.value)
+        else:
+            dom = proto.variables[v.var.index].domain
+            dom.clear()
+            dom.extend([v.value, v.value])
+    return model
