@@ -3,7 +3,10 @@
     python benchmarks/bench_solve.py instances/evening-weekend-80.json --runs 3 --time-limit 60
 
 Runs the instance several times side by side in one process (seeds 0..runs-1),
-writes one CSV row per run to benchmarks/results/, and prints medians.  For
+for each solver variant (``--variants``: ``default``; ``whole-week``, the
+plain CP-SAT search from an empty week without first-fit start or
+neighbourhood search), writes one CSV row per run to benchmarks/results/, and
+prints medians per variant.  For
 every participant left with unmet rows it also checks whether they could be
 fully served *alone* (everyone else removed, groups allowed to run with just
 them): those are the participants whose own availability allows their plan.
@@ -17,7 +20,12 @@ import statistics
 import time
 from pathlib import Path
 
-from iopsched import Instance, load_instance, solve, validate
+from iopsched import Instance, SolverSettings, load_instance, solve, validate
+
+VARIANTS = {
+    "default": {},
+    "whole-week": {"warm_start": False, "neighbourhood_search": False},
+}
 
 
 def served_alone(inst: Instance, pid: str, seconds: float) -> bool:
@@ -47,9 +55,12 @@ def served_alone(inst: Instance, pid: str, seconds: float) -> bool:
     return sol.status.has_schedule and not sol.unmet
 
 
-def run_once(inst: Instance, seed: int, time_limit: float, workers: int) -> dict:
+def run_once(inst: Instance, variant: str, seed: int, time_limit: float, workers: int) -> dict:
+    settings = SolverSettings(
+        time_limit=time_limit, workers=workers, seed=seed, **VARIANTS[variant]
+    )
     t0 = time.perf_counter()
-    sol = solve(inst, time_limit=time_limit, workers=workers, seed=seed)
+    sol = solve(inst, settings)
     wall = time.perf_counter() - t0
     report = validate(inst, sol)
     stats = sol.stats
@@ -57,6 +68,7 @@ def run_once(inst: Instance, seed: int, time_limit: float, workers: int) -> dict
     could = [p for p in unmet_people if served_alone(inst, p, 10)]
     return {
         "instance": inst.name,
+        "variant": variant,
         "seed": seed,
         "participants": len(inst.participants),
         "variables": stats.variables,
@@ -73,6 +85,8 @@ def run_once(inst: Instance, seed: int, time_limit: float, workers: int) -> dict
         "fully_served_share": round(1 - len(unmet_people) / max(1, len(inst.participants)), 3),
         "unmet_hours": round(sum(r.short for r in sol.unmet if r.requirement == "min_hours"), 2),
         "unmet_but_servable_alone": len(could),
+        "first_fit_objective": getattr(stats, "first_fit_objective", None),
+        "lns_rounds": getattr(stats, "lns_rounds", None),
         "valid": report.ok,
     }
 
@@ -83,24 +97,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=["default"])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/solve.csv"))
     args = parser.parse_args()
     rows = []
     for path in args.instances:
         inst = load_instance(path)
         for seed in range(args.runs):
-            row = run_once(inst, seed, args.time_limit, args.workers)
-            rows.append(row)
-            print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+            for variant in args.variants:  # interleaved, so both see the same machine load
+                row = run_once(inst, variant, seed, args.time_limit, args.workers)
+                rows.append(row)
+                print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    for name in dict.fromkeys(r["instance"] for r in rows):
-        mine = [r for r in rows if r["instance"] == name]
+    for name, variant in dict.fromkeys((r["instance"], r["variant"]) for r in rows):
+        mine = [r for r in rows if r["instance"] == name and r["variant"] == variant]
         print(
-            f"\n{name}: median of {len(mine)} runs, {args.workers} workers, {args.time_limit:g} s"
+            f"\n{name} [{variant}]: median of {len(mine)} runs, {args.workers} workers, "
+            f"{args.time_limit:g} s"
         )
         for key in (
             "variables",
@@ -113,6 +130,8 @@ def main() -> None:
             "gap",
             "fully_served_share",
             "unmet_but_servable_alone",
+            "first_fit_objective",
+            "lns_rounds",
         ):
             values = [r[key] for r in mine if r[key] is not None]
             if values:

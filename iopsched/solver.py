@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +42,13 @@ class SolverSettings(BaseModel):
         default=True, description="after the whole-week search, re-solve parts of the week"
     )
     whole_week_share: float = Field(
-        default=0.1, gt=0, le=1, description="share of the time limit for the whole-week search"
+        default=0.1, gt=0, le=1, description="longest whole-week search, as a share of the limit"
+    )
+    stall_share: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="either search hands over to the other after this share without a gain",
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
 
@@ -142,6 +149,31 @@ def _parameters(
     p.cp_model_probing_level = 0
 
 
+def _solve_until_stalled(
+    solver: cp_model.CpSolver, ctx: Ctx, recorder: _Recorder, stall: float | None
+) -> int:
+    """Solve the whole week; with ``stall``, stop once that long passes without improving."""
+    if stall is None:
+        return solver.solve(ctx.model, recorder)
+    done = threading.Event()
+    started = time.monotonic()
+
+    def watch() -> None:
+        while not done.wait(0.25):
+            last = recorder.events[-1].elapsed + recorder.t0 if recorder.events else started
+            if time.monotonic() - max(last, started) > stall:
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return solver.solve(ctx.model, recorder)
+    finally:
+        done.set()
+        watcher.join()
+
+
 def _improve(
     ctx: Ctx,
     best: _Found,
@@ -149,11 +181,16 @@ def _improve(
     recorder: _Recorder,
     deadline: float,
     bound: float | None,
+    stall: float,
 ) -> tuple[_Found, int]:
-    """Large neighbourhood search from ``best`` until the deadline; returns the best and rounds."""
-    hoods = Neighbourhoods(ctx, settings.seed)
+    """Neighbourhood rounds from ``best`` until the deadline or ``stall`` seconds without gain.
+
+    Returns the best schedule and the number of rounds.
+    """
+    hoods = Neighbourhoods(ctx, settings.seed + len(recorder.events))
     size, rounds = 3, 0
-    while (left := deadline - time.monotonic()) > 0.2:
+    last_gain = time.monotonic()
+    while (left := deadline - time.monotonic()) > 0.2 and time.monotonic() - last_gain < stall:
         short = {row.participant for row in best.unmet}
         part = hoods.pick(best.sessions, short, size)
         model = restricted_model(ctx, best.sessions, part)
@@ -165,6 +202,7 @@ def _improve(
             found = _found(ctx, solver.value)
             if found.objective < best.objective:
                 recorder.offer(found.objective, bound if bound is not None else 0.0)
+                last_gain = time.monotonic()
             if found.objective <= best.objective:
                 best = found
         grow = code == cp_model.OPTIMAL
@@ -205,7 +243,7 @@ def solve(
             recorder.offer(best.objective, 0.0)
     t_build = time.monotonic()
     ctx = build_model(instance)
-    _add_hints(ctx, hint)
+    _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     build_seconds = time.monotonic() - t_build
     proto = ctx.model.Proto()
     log.info(
@@ -216,25 +254,37 @@ def solve(
     )
 
     deadline = t0 + settings.time_limit
-    whole = deadline - time.monotonic()
-    if settings.neighbourhood_search and best is not None:
-        whole = min(whole, max(3.0, settings.whole_week_share * settings.time_limit))
-    solver = cp_model.CpSolver()
-    _parameters(solver, settings, whole)
-    code = solver.solve(ctx.model, recorder)
-    bound = None
-    status = Status.FEASIBLE
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
-        # from it after postsolve when stopped early; the terms are what the schedule gives.
-        found = _found(ctx, solver.value)
-        if best is None or found.objective <= best.objective:
-            best = found
-            status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-        bound = round(solver.best_objective_bound, 6)
-    rounds = 0
-    if best is not None and status is not Status.OPTIMAL and settings.neighbourhood_search:
-        best, rounds = _improve(ctx, best, settings, recorder, deadline, bound)
+    # With a schedule in hand, alternate: the whole-week search until it stalls, then
+    # neighbourhood rounds until they stall, then the whole week again from the best.
+    alternate = settings.neighbourhood_search and best is not None
+    stall = max(3.0, settings.stall_share * settings.time_limit)
+    bound: float | None = None
+    code, rounds, status = cp_model.UNKNOWN, 0, Status.FEASIBLE
+    while (left := deadline - time.monotonic()) > 0.2:
+        whole = left
+        if alternate:
+            whole = min(left, max(3.0, settings.whole_week_share * settings.time_limit))
+        if best is not None:
+            hint_schedule(ctx, best.sessions)
+        solver = cp_model.CpSolver()
+        _parameters(solver, settings, whole)
+        code = _solve_until_stalled(solver, ctx, recorder, stall if alternate else None)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
+            # from it after postsolve when stopped early; the terms are what the schedule gives.
+            found = _found(ctx, solver.value)
+            if best is None or found.objective <= best.objective or code == cp_model.OPTIMAL:
+                best = found
+            bound = max(bound or 0.0, round(solver.best_objective_bound, 6))
+        if code == cp_model.OPTIMAL:
+            status = Status.OPTIMAL
+            break
+        if code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or not alternate or best is None:
+            break
+        best, n = _improve(ctx, best, settings, recorder, deadline, bound, stall)
+        rounds += n
+    if best is not None and bound is not None and best.objective <= bound:
+        status = Status.OPTIMAL
     wall = time.monotonic() - t0
 
     stats = {
