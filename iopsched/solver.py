@@ -149,29 +149,60 @@ def _parameters(
     p.cp_model_probing_level = 0
 
 
-def _solve_until_stalled(
-    solver: cp_model.CpSolver, ctx: Ctx, recorder: _Recorder, stall: float | None
-) -> int:
-    """Solve the whole week; with ``stall``, stop once that long passes without improving."""
+class _Run:
+    """Runs CP-SAT in a thread so Ctrl-C (and a stall) can stop it from here."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def solve(
+        self,
+        solver: cp_model.CpSolver,
+        model: cp_model.CpModel,
+        callback: cp_model.CpSolverSolutionCallback | None = None,
+        stalled: Callable[[], bool] | None = None,
+    ) -> int:
+        solver.parameters.catch_sigint_signal = False
+        out: list[int] = []
+        errors: list[BaseException] = []
+        finished = threading.Event()
+
+        def work() -> None:
+            try:
+                out.append(solver.solve(model, callback))
+            except BaseException as error:  # handed to the caller below
+                errors.append(error)
+            finally:
+                finished.set()
+
+        # Wait on an event, not Thread.join: a join broken by KeyboardInterrupt may
+        # return later while the thread still runs.
+        threading.Thread(target=work, daemon=True).start()
+        while True:
+            try:
+                if finished.wait(0.2):
+                    break
+                if stalled is not None and stalled():
+                    solver.stop_search()
+            except KeyboardInterrupt:
+                self.interrupted = True
+                solver.stop_search()
+        if errors and not self.interrupted:
+            raise errors[0]
+        return out[0] if out else cp_model.UNKNOWN
+
+
+def _stall_watch(recorder: _Recorder, stall: float | None) -> Callable[[], bool] | None:
+    """True once ``stall`` seconds pass without a better schedule (None: never)."""
     if stall is None:
-        return solver.solve(ctx.model, recorder)
-    done = threading.Event()
+        return None
     started = time.monotonic()
 
-    def watch() -> None:
-        while not done.wait(0.25):
-            last = recorder.events[-1].elapsed + recorder.t0 if recorder.events else started
-            if time.monotonic() - max(last, started) > stall:
-                solver.stop_search()
-                return
+    def stalled() -> bool:
+        last = recorder.events[-1].elapsed + recorder.t0 if recorder.events else started
+        return time.monotonic() - max(last, started) > stall
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        return solver.solve(ctx.model, recorder)
-    finally:
-        done.set()
-        watcher.join()
+    return stalled
 
 
 def _improve(
@@ -182,6 +213,7 @@ def _improve(
     deadline: float,
     bound: float | None,
     stall: float,
+    run: _Run,
 ) -> tuple[_Found, int]:
     """Neighbourhood rounds from ``best`` until the deadline or ``stall`` seconds without gain.
 
@@ -191,12 +223,14 @@ def _improve(
     size, rounds = 3, 0
     last_gain = time.monotonic()
     while (left := deadline - time.monotonic()) > 0.2 and time.monotonic() - last_gain < stall:
+        if run.interrupted:
+            break
         short = {row.participant for row in best.unmet}
         part = hoods.pick(best.sessions, short, size)
         model = restricted_model(ctx, best.sessions, part)
         solver = cp_model.CpSolver()
         _parameters(solver, settings, min(left, settings.round_seconds), log=False)
-        code = solver.solve(model)
+        code = run.solve(solver, model)
         rounds += 1
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = _found(ctx, solver.value)
@@ -260,6 +294,7 @@ def solve(
     stall = max(3.0, settings.stall_share * settings.time_limit)
     bound: float | None = None
     code, rounds, status = cp_model.UNKNOWN, 0, Status.FEASIBLE
+    run = _Run()  # Ctrl-C ends the whole solve and keeps the best schedule
     while (left := deadline - time.monotonic()) > 0.2:
         whole = left
         if alternate:
@@ -268,7 +303,9 @@ def solve(
             hint_schedule(ctx, best.sessions)
         solver = cp_model.CpSolver()
         _parameters(solver, settings, whole)
-        code = _solve_until_stalled(solver, ctx, recorder, stall if alternate else None)
+        code = run.solve(
+            solver, ctx.model, recorder, _stall_watch(recorder, stall if alternate else None)
+        )
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
             # from it after postsolve when stopped early; the terms are what the schedule gives.
@@ -281,7 +318,11 @@ def solve(
             break
         if code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or not alternate or best is None:
             break
-        best, n = _improve(ctx, best, settings, recorder, deadline, bound, stall)
+        if run.interrupted:
+            break
+        best, n = _improve(ctx, best, settings, recorder, deadline, bound, stall, run)
+        if run.interrupted:
+            break
         rounds += n
     if best is not None and bound is not None and best.objective <= bound:
         status = Status.OPTIMAL

@@ -86,3 +86,33 @@ def test_same_seed_same_schedule(tmp_path):
 def test_schema(tmp_path):
     r = CliRunner().invoke(main, ["schema", "solution"])
     assert r.exit_code == 0 and "status" in json.loads(r.output)["properties"]
+
+
+def test_ctrl_c_keeps_the_best_schedule(tmp_path):
+    """SIGINT during the search ends the whole solve (neighbourhood rounds included)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from iopsched.generate import generate
+    from iopsched.io import dump_model
+
+    week = _write(tmp_path, dump_model(generate(60, 2)))
+    out = tmp_path / "sol.json"
+    cmd = [sys.executable, "-m", "iopsched.cli", "solve", str(week), "-o", str(out)]
+    proc = subprocess.Popen(
+        [*cmd, "--time-limit", "120", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(8)  # past the first schedule, inside the search
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert time.monotonic() - t0 < 30, "Ctrl-C did not end the solve"
+    assert "status: feasible" in stdout
+    r = CliRunner().invoke(main, ["validate", str(week), str(out)])
+    assert r.exit_code == 0, r.output
