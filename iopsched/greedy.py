@@ -210,7 +210,16 @@ class Greedy:
         ranked = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
         return [list(k) for k, _ in ranked[:MAX_TRIES]]
 
-    def place_group(self, g: Group) -> None:
+    def place_group(
+        self,
+        g: Group,
+        options: list[list[int]] | None = None,
+        favour: frozenset[str] = frozenset(),
+    ) -> list[Participant]:
+        """Place a group at the best of its meeting-time ``options`` (default: all); its cohort.
+
+        ``favour``: participants taken first (a block's cohort), after those pins force.
+        """
         length = g.duration_minutes
         pins = self.pins_of_group(g)
         forced = {pin.participant for pin in pins if pin.participant is not None}
@@ -232,21 +241,53 @@ class Greedy:
         for p in wanting:
             for d in self.book.days[p.id]:
                 days_in[d] |= 1 << index[p.id]
-        for starts in self.combos(g, masks, days_in):
+        if options is None:
+            options = self.combos(g, masks, days_in)
+        for starts in options:
             if not all(_pin_fits(pin, starts, length) for pin in pins):
                 continue
             common = _and(masks.get(t, 0) for t in starts)
             people = [p for p in wanting if common >> index[p.id] & 1]
-            cohort = self.pick_cohort(g, people, starts, forced)
+            cohort = self.pick_cohort(g, people, starts, forced | favour)
             if len(cohort) < g.min_size or not forced <= {p.id for p in cohort}:
                 continue
             meetings = self.staff_meetings(g, starts, cohort, pins)
             if meetings is None:
                 continue
             self.commit_group(g, meetings, cohort)
-            return
+            return cohort
         if not g.optional:
             log.debug("greedy: mandatory group %s not placed", g.id)
+        return []
+
+    def place_block(self, g: Group, cohort: list[Participant], todo: list[Group]) -> None:
+        """Put a companion group right before or after ``g``'s meetings, for the same cohort.
+
+        Programs run care in blocks (a process group, then a skills group, the same
+        evenings): it saves people a day and meets daily minimums.
+        """
+        starts = sorted(s.start for s in self.placed if s.group == g.id)
+        ids = {p.id for p in cohort}
+        for other in todo:
+            if other.meetings_per_week != len(starts) or other.kind != g.kind:
+                continue
+            if not other.optional or other.fixed_times is not None:
+                continue
+            fits = sum(1 for p in cohort if eligible_for_group(p, other))
+            if fits < other.min_size:
+                continue
+            ok = {t * self.slot for t in self.cand.group_starts(other)}
+            options = [
+                shifted
+                for shifted in (
+                    [t + g.duration_minutes for t in starts],
+                    [t - other.duration_minutes for t in starts],
+                )
+                if all(t in ok for t in shifted)
+            ]
+            if options and self.place_group(other, options, frozenset(ids)):
+                todo.remove(other)
+                return
 
     def pick_cohort(
         self, g: Group, people: list[Participant], starts: list[int], forced: set[str]
@@ -452,8 +493,12 @@ class Greedy:
                 spec = getattr(self.people[pin.participant].plan, pin.kind)
                 if spec is not None and spec.sessions > 0:
                     self.place_one_to_one(self.people[pin.participant], pin.kind, pin)
-        for g in self.group_order():
-            self.place_group(g)
+        todo = self.group_order()
+        while todo:
+            g = todo.pop(0)
+            cohort = self.place_group(g)
+            if cohort:
+                self.place_block(g, cohort, todo)
         for p in self.one_to_one_order():
             for kind in ("individual", "family"):
                 spec = getattr(p.plan, kind)
