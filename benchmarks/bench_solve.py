@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from iopsched import Instance, SolverSettings, load_instance, solve, validate
+from iopsched.explain import alone
 
 VARIANTS = {
     "default": {},
@@ -30,28 +31,8 @@ VARIANTS = {
 
 def served_alone(inst: Instance, pid: str, seconds: float) -> bool:
     """True if the participant's plan can be fully met with nobody else in the week."""
-    person = inst.participant_by_id[pid].model_copy(update={"avoid": []})
-    groups = [g.model_copy(update={"min_size": 1, "optional": True}) for g in inst.groups]
-    # Only plan minimums cost anything, so a schedule that serves them fully is
-    # proven optimal at once (objective 0).
-    plan_only = {
-        "attendance_day": 0,
-        "facilitator_change": 0,
-        "therapist_peak_load": 0,
-        "outside_preferred": 0,
-        "left_previous_group": 0,
-    }
-    alone = inst.model_copy(
-        update={
-            "participants": [person],
-            "groups": groups,
-            "pins": [],
-            "weights": plan_only,
-            "previous": None,
-        }
-    )
-    alone = Instance.model_validate(alone.model_dump())
-    sol = solve(alone, time_limit=seconds, workers=1)
+    relaxed = alone(inst, inst.participant_by_id[pid])  # only plan minimums cost anything
+    sol = solve(relaxed, time_limit=seconds, workers=1)
     return sol.status.has_schedule and not sol.unmet
 
 

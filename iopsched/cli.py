@@ -9,6 +9,7 @@ from collections import Counter
 
 import click
 
+from iopsched.explain import explain
 from iopsched.instance import Instance
 from iopsched.io import InputError, dump_model, load_instance, load_solution, write_json_atomic
 from iopsched.solution import Solution
@@ -63,6 +64,7 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
             )
         if len(s.unmet) > limit:
             lines.append(f"  ... and {len(s.unmet) - limit} more (see the solution file)")
+        lines.append("why each is unmet: iopsched explain INSTANCE SOLUTION")
     return "\n".join(lines)
 
 
@@ -145,6 +147,32 @@ def validate_cmd(instance: str, solution: str) -> None:
     click.echo(report.render())
     if not report.ok:
         sys.exit(EXIT_INVALID)
+
+
+@main.command("explain")
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.argument("solution", type=click.Path(dir_okay=False))
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=2.0,
+    show_default=True,
+    help="Time to solve each short participant's week alone.",
+)
+def explain_cmd(instance: str, solution: str, seconds: float) -> None:
+    """Why each unmet row of SOLUTION is unmet: a computed reason per participant and need."""
+    inst = _load_instance(instance)
+    try:
+        sol = load_solution(solution)
+    except InputError as error:
+        _fail_input(error)
+        raise
+    reasons = explain(inst, sol, seconds)
+    if not reasons:
+        click.echo("every plan is fully met" if sol.status.has_schedule else "no schedule")
+    for r in reasons:
+        who = f"{r.participant} {r.requirement}: " if r.participant else ""
+        click.echo(f"- {who}{r.text}  [{r.kind}]")
 
 
 @main.command("schema")

@@ -29,7 +29,14 @@ from iopsched.model.grid import (
     therapist_can_work_in,
 )
 from iopsched.solution import Session
-from iopsched.timegrid import DAYS, MINUTES_PER_DAY, format_hhmm, spans_cover, week_minute
+from iopsched.timegrid import (
+    DAYS,
+    MINUTES_PER_DAY,
+    format_hhmm,
+    parse_hhmm,
+    spans_cover,
+    week_minute,
+)
 
 log = logging.getLogger("iopsched")
 
@@ -227,20 +234,7 @@ class Greedy:
         wanting = [p for p in eligible if self.need(p, g.kind) > 0 or p.id in forced]
         if not g.optional and len(wanting) < g.min_size:
             wanting = eligible
-        index = {p.id: i for i, p in enumerate(wanting)}
-        masks: dict[int, int] = {}
-        for t in self.cand.group_starts(g):
-            a = t * self.slot
-            mask = 0
-            for p in wanting:
-                if self.participant_free(p.id, a, a + length):
-                    mask |= 1 << index[p.id]
-            if mask or not g.optional:
-                masks[a] = mask
-        days_in: dict[int, int] = defaultdict(int)
-        for p in wanting:
-            for d in self.book.days[p.id]:
-                days_in[d] |= 1 << index[p.id]
+        masks, days_in, index = self.masks(g, wanting)
         if options is None:
             options = self.combos(g, masks, days_in)
         for starts in options:
@@ -259,6 +253,54 @@ class Greedy:
         if not g.optional:
             log.debug("greedy: mandatory group %s not placed", g.id)
         return []
+
+    def masks(
+        self, g: Group, wanting: list[Participant]
+    ) -> tuple[dict[int, int], dict[int, int], dict[str, int]]:
+        """Who of ``wanting`` is free at each start of ``g`` (bit i: ``wanting[i]``).
+
+        Returns start minute -> mask, day -> mask of those who already come in that
+        day, and participant id -> bit.
+        """
+        length = g.duration_minutes
+        index = {p.id: i for i, p in enumerate(wanting)}
+        masks: dict[int, int] = {}
+        for t in self.cand.group_starts(g):
+            a = t * self.slot
+            mask = 0
+            for p in wanting:
+                if self.participant_free(p.id, a, a + length):
+                    mask |= 1 << index[p.id]
+            if mask or not g.optional:
+                masks[a] = mask
+        days_in: dict[int, int] = defaultdict(int)
+        for p in wanting:
+            for d in self.book.days[p.id]:
+                days_in[d] |= 1 << index[p.id]
+        return masks, days_in, index
+
+    def best_new_times(self, g: Group, wanting: list[Participant]) -> tuple[list[int], list[str]]:
+        """Starts for one more group like ``g`` that most of ``wanting`` can make, and who."""
+        masks, days_in, index = self.masks(g, wanting)
+        for starts in self.combos(g, masks, days_in)[:1]:
+            common = _and(masks[t] for t in starts)
+            return starts, [p.id for p in wanting if common >> index[p.id] & 1]
+        return [], []
+
+    def load(self, sessions: list[Session]) -> None:
+        """Book an existing schedule (to reason about what is still free in it)."""
+        for s in sessions:
+            day = DAYS.index(s.day) * MINUTES_PER_DAY
+            a = day + parse_hhmm(s.start)
+            b = day + parse_hhmm(s.end)
+            self.book.take(s.therapist, a, b)
+            if s.room is not None:
+                self.book.take(s.room, a, b)
+            for pid in s.participants:
+                self.book.take(pid, a, b, s.kind)
+            self.placed.append(
+                _Placed(s.kind, a, b, s.therapist, s.room, list(s.participants), s.group)
+            )
 
     def place_block(self, g: Group, cohort: list[Participant], todo: list[Group]) -> None:
         """Put a companion group right before or after ``g``'s meetings, for the same cohort.
