@@ -6,10 +6,12 @@ import json
 import logging
 import sys
 from collections import Counter
+from pathlib import Path
 
 import click
 
 from iopsched.explain import explain
+from iopsched.export import FORMATS, export
 from iopsched.instance import Instance
 from iopsched.io import InputError, dump_model, load_instance, load_solution, write_json_atomic
 from iopsched.solution import Solution
@@ -173,6 +175,48 @@ def explain_cmd(instance: str, solution: str, seconds: float) -> None:
     for r in reasons:
         who = f"{r.participant} {r.requirement}: " if r.participant else ""
         click.echo(f"- {who}{r.text}  [{r.kind}]")
+
+
+@main.command("export")
+@click.argument("solution", type=click.Path(dir_okay=False))
+@click.option(
+    "--instance",
+    "instance_path",
+    type=click.Path(dir_okay=False),
+    help="The solved instance (default: instances/NAME.json for the solution's instance NAME).",
+)
+@click.option("--to", "folder", type=click.Path(file_okay=False), required=True)
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(FORMATS),
+    show_default=True,
+    help="Comma-separated: " + ", ".join(FORMATS) + ".",
+)
+def export_cmd(solution: str, instance_path: str | None, folder: str, formats: str) -> None:
+    """Write SOLUTION as a workbook, CSV tables, calendars and a web page into a folder."""
+    wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        click.echo(f"--format: unknown {', '.join(unknown) or '(none)'}; use {FORMATS}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        sol = load_solution(solution)
+    except InputError as error:
+        _fail_input(error)
+        raise
+    if instance_path is None:
+        instance_path = str(Path("instances") / f"{sol.instance}.json")
+        if not Path(instance_path).is_file():
+            click.echo(
+                f"{solution}: solves instance '{sol.instance}', but {instance_path} does not "
+                "exist; name the instance with --instance",
+                err=True,
+            )
+            sys.exit(EXIT_BAD_INPUT)
+    inst = _load_instance(instance_path)
+    files = export(inst, sol, folder, wanted)
+    click.echo(f"wrote {len(files)} file(s) to {folder}")
 
 
 @main.command("schema")
