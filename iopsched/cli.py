@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -101,7 +103,13 @@ def main(verbose: bool) -> None:
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--log-search", is_flag=True, help="Show CP-SAT's own search log.")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--quiet", is_flag=True, help="No live progress line.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Machine-readable: progress as JSON lines on stderr, the result as JSON on stdout.",
+)
 def solve_cmd(
     instance: str,
     output: str | None,
@@ -110,28 +118,105 @@ def solve_cmd(
     seed: int,
     log_search: bool,
     quiet: bool,
+    as_json: bool,
 ) -> None:
-    """Solve INSTANCE; Ctrl-C or the time limit keeps the best schedule found."""
+    """Solve INSTANCE; Ctrl-C or the time limit keeps the best schedule found.
+
+    On a terminal a live line shows elapsed time, objective, bound, gap and
+    participants fully served; elsewhere it stays quiet unless --json.
+    """
     inst = _load_instance(instance)
     settings = SolverSettings(
         time_limit=time_limit, workers=workers, seed=seed, log_search=log_search
     )
+    live = _Live(len(inst.participants)) if not (quiet or as_json) and _on_terminal() else None
 
     def progress(event: Progress) -> None:
-        click.echo(
-            f"{event.elapsed:7.2f}s  objective {event.objective:>10g}  bound {event.bound:>10g}"
-            f"  gap {_pct(event.gap)}",
-            err=True,
-        )
+        if as_json:
+            record = {"event": "progress", "elapsed": round(event.elapsed, 3)}
+            record |= {"objective": event.objective, "bound": event.bound, "gap": event.gap}
+            click.echo(json.dumps(record | {"fully_served": event.fully_served}), err=True)
+        elif live is not None:
+            live.update(event)
 
-    solution = solve(inst, settings, on_progress=None if quiet else progress)
+    if live is not None:
+        live.start()
+    try:
+        solution = solve(inst, settings, on_progress=progress)
+    finally:
+        if live is not None:
+            live.stop()
     if output:
         write_json_atomic(output, dump_model(solution))
-    click.echo(summary(inst, solution))
-    if output:
-        click.echo(f"wrote {output}")
+    if as_json:
+        click.echo(json.dumps(_result_record(inst, solution, output)))
+    else:
+        click.echo(summary(inst, solution))
+        if output:
+            click.echo(f"wrote {output}")
     if not solution.status.has_schedule:
         sys.exit(EXIT_INVALID)
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _result_record(inst: Instance, s: Solution, output: str | None) -> dict:
+    short = {row.participant for row in s.unmet}
+    return {
+        "event": "result",
+        "status": s.status.value,
+        "objective": s.objective,
+        "bound": s.bound,
+        "gap": s.gap,
+        "solve_seconds": s.solve_seconds,
+        "participants": len(inst.participants),
+        "fully_served": len(inst.participants) - len(short) if s.status.has_schedule else None,
+        "unmet": [row.model_dump() for row in s.unmet],
+        "infeasible_because": s.stats.infeasible_because if s.stats else None,
+        "output": output,
+    }
+
+
+class _Live:
+    """One status line on the terminal, redrawn twice a second while the solver works."""
+
+    def __init__(self, people: int):
+        self.people = people
+        self.t0 = time.monotonic()
+        self.last: Progress | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._tick, daemon=True)
+
+    def update(self, event: Progress) -> None:
+        self.last = event
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+        self._draw()
+        click.echo("", err=True)
+
+    def _tick(self) -> None:
+        while not self.done.wait(0.5):
+            self._draw()
+
+    def _draw(self) -> None:
+        e = self.last
+        line = f"{time.monotonic() - self.t0:7.1f}s  "
+        if e is None:
+            line += "looking for a first schedule"
+        else:
+            served = "-" if e.fully_served is None else f"{e.fully_served}/{self.people}"
+            line += (
+                f"objective {e.objective:>10g}  bound {e.bound:>10g}  gap {_pct(e.gap):>7}"
+                f"  fully served {served}"
+            )
+        click.echo(f"\r{line}\x1b[K", err=True, nl=False)
 
 
 @main.command("validate")

@@ -60,6 +60,7 @@ class Progress:
     elapsed: float
     objective: float
     bound: float
+    fully_served: int | None = None  # participants whose plan is fully met
 
     @property
     def gap(self) -> float | None:
@@ -69,23 +70,32 @@ class Progress:
 class _Recorder(cp_model.CpSolverSolutionCallback):
     """Keeps (and reports) every schedule that improves on the best so far."""
 
-    def __init__(self, t0: float, on_progress: Callable[[Progress], None] | None):
+    def __init__(self, t0: float, on_progress: Callable[[Progress], None] | None, people: int):
         super().__init__()
         self.t0 = t0
         self.events: list[Progress] = []
         self.on_progress = on_progress
         self.first_fit: int | None = None
+        self.people = people
+        self.ctx: Ctx | None = None  # set once the model is built
 
-    def offer(self, objective: float, bound: float) -> None:
+    def offer(self, objective: float, bound: float, short: set[str] | None = None) -> None:
         if self.events and objective >= self.events[-1].objective:
             return
-        event = Progress(elapsed=time.monotonic() - self.t0, objective=objective, bound=bound)
+        served = None if short is None else self.people - len(short)
+        # every cost term is non-negative, so 0 is always a valid bound
+        event = Progress(time.monotonic() - self.t0, objective, max(0.0, bound), served)
         self.events.append(event)
         if self.on_progress is not None:
             self.on_progress(event)
 
     def on_solution_callback(self) -> None:
-        self.offer(self.objective_value, self.best_objective_bound)
+        short = None
+        if self.ctx is not None and (
+            not self.events or self.objective_value < self.events[-1].objective
+        ):
+            short = {line.participant for line in self.ctx.plan_lines if self.value(line.short) > 0}
+        self.offer(self.objective_value, self.best_objective_bound, short)
 
 
 @dataclass
@@ -235,7 +245,8 @@ def _improve(
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = _found(ctx, solver.value)
             if found.objective < best.objective:
-                recorder.offer(found.objective, bound if bound is not None else 0.0)
+                short = {row.participant for row in found.unmet}
+                recorder.offer(found.objective, bound if bound is not None else 0.0, short)
                 last_gain = time.monotonic()
             if found.objective <= best.objective:
                 best = found
@@ -268,15 +279,16 @@ def solve(
     overrides = {"time_limit": time_limit, "workers": workers, "seed": seed}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     t0 = time.monotonic()
-    recorder = _Recorder(t0, on_progress)
+    recorder = _Recorder(t0, on_progress, len(instance.participants))
     hint, best = None, None
     if settings.warm_start:
         hint, best = _first_fit(instance)
         if best is not None:
             recorder.first_fit = best.objective
-            recorder.offer(best.objective, 0.0)
+            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
     t_build = time.monotonic()
     ctx = build_model(instance)
+    recorder.ctx = ctx
     _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     build_seconds = time.monotonic() - t_build
     proto = ctx.model.Proto()
@@ -338,7 +350,12 @@ def solve(
         "first_fit_objective": recorder.first_fit,
         "lns_rounds": rounds,
         "progress": [
-            {"elapsed": round(e.elapsed, 3), "objective": e.objective, "bound": e.bound}
+            {
+                "elapsed": round(e.elapsed, 3),
+                "objective": e.objective,
+                "bound": e.bound,
+                "fully_served": e.fully_served,
+            }
             for e in recorder.events
         ],
     }

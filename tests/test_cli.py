@@ -65,12 +65,6 @@ def test_infeasible_exit_1_with_reason(tmp_path):
     assert json.loads(out.read_text())["status"] == "infeasible"
 
 
-def test_progress_lines_on_stderr(tmp_path):
-    week = _write(tmp_path, tiny_data())
-    r = CliRunner().invoke(main, ["solve", str(week)])
-    assert "objective" in r.stderr and "gap" in r.stderr
-
-
 def test_same_seed_same_schedule(tmp_path):
     week = _write(tmp_path, tiny_data())
     outs = []
@@ -116,3 +110,29 @@ def test_ctrl_c_keeps_the_best_schedule(tmp_path):
     assert "status: feasible" in stdout
     r = CliRunner().invoke(main, ["validate", str(week), str(out)])
     assert r.exit_code == 0, r.output
+
+
+def test_json_progress_and_result(tmp_path):
+    week = _write(tmp_path, tiny_data())
+    out = tmp_path / "sol.json"
+    r = CliRunner().invoke(main, ["solve", str(week), "-o", str(out), "--json"])
+    assert r.exit_code == 0
+    result = json.loads(r.stdout)
+    assert result["event"] == "result" and result["status"] == "optimal"
+    assert result["fully_served"] == 2 and result["output"] == str(out)
+    events = [json.loads(line) for line in r.stderr.splitlines()]
+    assert events and all(e["event"] == "progress" for e in events)
+    assert events[-1]["objective"] == result["objective"]
+
+
+def test_live_line_on_a_terminal_only(tmp_path, monkeypatch):
+    import iopsched.cli as cli
+
+    week = _write(tmp_path, tiny_data())
+    r = CliRunner().invoke(main, ["solve", str(week)])
+    assert r.stderr == ""  # not a terminal: quiet
+    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    r = CliRunner().invoke(main, ["solve", str(week)])
+    assert "\r" in r.stderr and "fully served 2/2" in r.stderr
+    r = CliRunner().invoke(main, ["solve", str(week), "--quiet"])
+    assert r.stderr == ""
