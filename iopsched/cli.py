@@ -15,7 +15,15 @@ import click
 from iopsched.explain import explain
 from iopsched.export import FORMATS, export
 from iopsched.instance import Instance
-from iopsched.io import InputError, dump_model, load_instance, load_solution, write_json_atomic
+from iopsched.io import (
+    InputError,
+    dump_model,
+    load_instance,
+    load_solution,
+    write_bytes_atomic,
+    write_json_atomic,
+)
+from iopsched.roster import read_roster, roster_bytes
 from iopsched.solution import Solution
 from iopsched.solver import Progress, SolverSettings, solve
 from iopsched.validator import validate
@@ -302,6 +310,38 @@ def export_cmd(solution: str, instance_path: str | None, folder: str, formats: s
     inst = _load_instance(instance_path)
     files = export(inst, sol, folder, wanted)
     click.echo(f"wrote {len(files)} file(s) to {folder}")
+
+
+@main.command("import")
+@click.argument("roster", type=click.Path())
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+def import_cmd(roster: str, output: str) -> None:
+    """Read a ROSTER (.xlsx workbook or folder of .csv files) into an instance JSON."""
+    try:
+        inst = read_roster(roster)
+    except InputError as error:
+        _fail_input(error)
+        raise
+    write_json_atomic(output, dump_model(inst))
+    click.echo(
+        f"wrote {output}: {len(inst.participants)} participants, {len(inst.therapists)} "
+        f"therapists, {len(inst.groups)} groups, {len(inst.rooms)} rooms"
+    )
+
+
+@main.command("template")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+@click.option(
+    "--instance",
+    "instance_path",
+    type=click.Path(dir_okay=False),
+    help="Fill the roster from this instance instead of leaving it blank.",
+)
+def template_cmd(output: str, instance_path: str | None) -> None:
+    """Write a roster workbook to fill in (blank, or filled from an instance)."""
+    inst = _load_instance(instance_path) if instance_path else None
+    write_bytes_atomic(output, roster_bytes(inst))
+    click.echo(f"wrote {output}")
 
 
 @main.command("schema")

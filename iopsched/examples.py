@@ -1,7 +1,8 @@
 """Regenerate the shipped example weeks and their solved schedules.
 
-    python -m iopsched.examples             # instances/ and solutions/
+    python -m iopsched.examples             # instances/ (with roster workbooks) and solutions/
     python -m iopsched.examples --solutions-only --time-limit 60
+    python -m iopsched.examples --rosters-only  # instances/roster-template.xlsx, small-clinic.xlsx
 
 Instances come from the seeded generator, so they are the same on every
 machine; solutions depend on the time limit and the machine's speed, and each
@@ -15,7 +16,8 @@ import logging
 from pathlib import Path
 
 from iopsched.generate import generate
-from iopsched.io import dump_model, load_instance, write_json_atomic
+from iopsched.io import dump_model, load_instance, write_bytes_atomic, write_json_atomic
+from iopsched.roster import roster_bytes
 from iopsched.solver import solve
 from iopsched.validator import validate
 
@@ -34,10 +36,21 @@ EXAMPLES = {
 }
 
 
+ROSTER_EXAMPLE = "small-clinic"  # also shipped as a filled roster workbook
+
+
 def write_instances(root: Path) -> None:
     for name, args in EXAMPLES.items():
         inst = generate(name=name, **args)
         write_json_atomic(root / "instances" / f"{name}.json", dump_model(inst))
+    write_rosters(root)
+
+
+def write_rosters(root: Path) -> None:
+    """The blank roster template and one filled roster (the small clinic)."""
+    write_bytes_atomic(root / "instances" / "roster-template.xlsx", roster_bytes(None))
+    inst = load_instance(root / "instances" / f"{ROSTER_EXAMPLE}.json")
+    write_bytes_atomic(root / "instances" / f"{ROSTER_EXAMPLE}.xlsx", roster_bytes(inst))
 
 
 def write_solutions(root: Path, time_limit: float, workers: int) -> None:
@@ -55,10 +68,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("."))
     parser.add_argument("--solutions-only", action="store_true")
+    parser.add_argument("--rosters-only", action="store_true")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.rosters_only:
+        write_rosters(args.root)
+        return
     if not args.solutions_only:
         write_instances(args.root)
     write_solutions(args.root, args.time_limit, args.workers)
