@@ -157,3 +157,15 @@ def test_cli_explain_points_from_the_summary(tmp_path):
     assert "iopsched explain" in r.output
     r = CliRunner().invoke(main, ["explain", str(week), str(out)])
     assert r.exit_code == 0 and "[availability]" in r.output
+
+
+def test_infeasible_week_names_the_conflicting_rules():
+    data = _one_to_one_week()
+    data["pins"] = [
+        {"participant": "P1", "kind": "individual", "day": "tue"},  # nobody works on Tuesday
+    ]
+    inst = make(data)
+    sol = solve(inst, time_limit=10, workers=1)
+    assert sol.status.value == "infeasible"
+    (r,) = explain(inst, sol)
+    assert r.kind == "infeasible" and "pin 0" in r.text

@@ -129,3 +129,32 @@ def test_cli_export_and_its_errors(week, tmp_path):
     assert r.exit_code == 2 and "unknown pdf" in r.output
     r = run(main, args)  # no instances/NAME.json in the working directory
     assert r.exit_code == 2 and "--instance" in r.output
+
+
+def test_page_prints_one_page_per_participant(week, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no chromium here (.ci/run installs it and sets IOPSCHED_REQUIRE_BROWSER)")
+    inst, sol = week
+    export(inst, sol, tmp_path, ("html",))
+    pdf = tmp_path / "week.pdf"
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+    ]
+    done = subprocess.run(
+        [browser, *flags, (tmp_path / "week.html").as_uri()], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0 and pdf.is_file(), done.stderr[-2000:]
+    import re
+
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+    assert pages == len(inst.participants)
