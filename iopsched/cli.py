@@ -14,6 +14,7 @@ import click
 
 from iopsched.explain import explain
 from iopsched.export import FORMATS, export
+from iopsched.generate import PROFILES, generate
 from iopsched.instance import Instance
 from iopsched.io import (
     InputError,
@@ -342,6 +343,49 @@ def template_cmd(output: str, instance_path: str | None) -> None:
     inst = _load_instance(instance_path) if instance_path else None
     write_bytes_atomic(output, roster_bytes(inst))
     click.echo(f"wrote {output}")
+
+
+@main.command("generate")
+@click.option("--participants", type=click.IntRange(min=1), required=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--sites", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(sorted(PROFILES)),
+    default="evening",
+    show_default=True,
+    help="small: 4 evenings and Saturday; evening: 5 evenings and the weekend, three tracks; "
+    "understaffed: evening with about half the staff (not every plan can be met).",
+)
+@click.option("--pins", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--fixed-groups", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--week-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+def generate_cmd(
+    participants: int,
+    seed: int,
+    sites: int,
+    profile: str,
+    pins: int,
+    fixed_groups: int,
+    week_of,
+    output: str,
+) -> None:
+    """Write a realistic synthetic week (the same file for the same arguments)."""
+    inst = generate(
+        participants,
+        seed,
+        profile=profile,
+        pins=pins,
+        fixed_groups=fixed_groups,
+        sites=sites,
+        week_of=week_of.date() if week_of else None,
+    )
+    write_json_atomic(output, dump_model(inst))
+    click.echo(
+        f"wrote {output}: {len(inst.participants)} participants, {len(inst.therapists)} "
+        f"therapists, {len(inst.groups)} groups, {len(inst.rooms)} rooms"
+    )
 
 
 @main.command("schema")

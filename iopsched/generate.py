@@ -9,6 +9,7 @@ not hopeless by construction unless ``profile="understaffed"``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 from dataclasses import dataclass
@@ -109,8 +110,16 @@ def generate(
     name: str | None = None,
     pins: int = 0,
     fixed_groups: int = 0,
+    sites: int = 1,
+    week_of: dt.date | None = None,
 ) -> Instance:
-    """A realistic week of ``participants`` people, the same for the same arguments."""
+    """A realistic week of ``participants`` people, the same for the same arguments.
+
+    With ``sites`` > 1 the people are split evenly over that many sites, each
+    with its own staff, rooms and groups (ids prefixed ``S1-``, ``S2-``, ...).
+    """
+    if sites > 1:
+        return _multi_site(participants, seed, profile, name, pins, fixed_groups, sites, week_of)
     rng = random.Random(f"{seed}:{participants}:{profile}")
     shape = PROFILES[profile]
     program: dict[str, tuple[str, str]] = shape["days"]
@@ -258,6 +267,7 @@ def generate(
     data: dict[str, Any] = {
         "format": "iopsched/instance@1",
         "name": name or f"generated-{profile}-{participants}-s{seed}",
+        "week_of": week_of.isoformat() if week_of else None,
         "slot_minutes": 15,
         "program_hours": [_w(d, a, b) for d, (a, b) in program.items()],
         "rooms": rooms,
@@ -267,6 +277,60 @@ def generate(
     }
     _add_fixed_and_pins(rng, data, fixed_groups, pins)
     return Instance.model_validate(data)
+
+
+def _multi_site(
+    participants: int,
+    seed: int,
+    profile: str,
+    name: str | None,
+    pins: int,
+    fixed_groups: int,
+    sites: int,
+    week_of: dt.date | None,
+) -> Instance:
+    """Several single-site weeks side by side, each at its own site."""
+    merged: dict[str, Any] = {}
+    for k in range(sites):
+        code = f"S{k + 1}"
+        share = participants // sites + (1 if k < participants % sites else 0)
+        part = generate(
+            share, seed * 1000 + k, profile=profile, pins=pins, fixed_groups=fixed_groups
+        )
+        data = part.model_dump(mode="json", exclude_none=True)
+        rename = {
+            x["id"]: f"{code}-{x['id']}"
+            for key in ("rooms", "therapists", "groups", "participants")
+            for x in data[key]
+        }
+        for room in data["rooms"]:
+            room |= {"id": rename[room["id"]], "site": code}
+        for t in data["therapists"]:
+            t |= {"id": rename[t["id"]], "sites": [code]}
+        for g in data["groups"]:
+            g["id"] = rename[g["id"]]
+            if not g.get("virtual"):
+                g["site"] = code
+            if "facilitators" in g:
+                g["facilitators"] = [rename[x] for x in g["facilitators"]]
+        for p in data["participants"]:
+            p |= {"id": rename[p["id"]], "site": code}
+            p["avoid"] = [rename[x] for x in p.get("avoid", [])]
+            if "primary_therapist" in p:
+                p["primary_therapist"] = rename[p["primary_therapist"]]
+        for pin in data.get("pins", []):
+            for key in ("participant", "group", "therapist"):
+                if key in pin:
+                    pin[key] = rename[pin[key]]
+        if not merged:
+            merged = data
+            continue
+        for key in ("rooms", "therapists", "groups", "participants", "pins"):
+            merged[key] = merged.get(key, []) + data.get(key, [])
+    merged["name"] = name or f"generated-{profile}-{participants}-{sites}sites-s{seed}"
+    if week_of is not None:
+        merged["week_of"] = week_of.isoformat()
+    return Instance.model_validate(merged)
 
 
 def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins: int) -> None:

@@ -136,3 +136,21 @@ def test_live_line_on_a_terminal_only(tmp_path, monkeypatch):
     assert "\r" in r.stderr and "fully served 2/2" in r.stderr
     r = CliRunner().invoke(main, ["solve", str(week), "--quiet"])
     assert r.stderr == ""
+
+
+def test_generate_command_is_deterministic_and_loads(tmp_path):
+    from iopsched.io import load_instance
+
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"g{k}.json"
+        args = ["generate", "--participants", "30", "--seed", "4", "--sites", "2", "-o", str(out)]
+        r = CliRunner().invoke(main, [*args, "--week-of", "2026-11-30"])
+        assert r.exit_code == 0, r.output
+        outs.append(out.read_text())
+    assert outs[0] == outs[1]
+    inst = load_instance(tmp_path / "g0.json")
+    assert len(inst.participants) == 30 and str(inst.week_of) == "2026-11-30"
+    assert {p.site for p in inst.participants} == {"S1", "S2"}
+    r = CliRunner().invoke(main, ["generate", "--participants", "5", "--profile", "x", "-o", "y"])
+    assert r.exit_code == 2

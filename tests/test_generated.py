@@ -39,3 +39,15 @@ def test_generated_with_fixed_times_and_pins_validate():
 def test_generator_is_deterministic():
     assert generate(30, 3) == generate(30, 3)
     assert generate(30, 3) != generate(30, 4)
+
+
+def test_multi_site_week_keeps_sites_apart():
+    inst = generate(36, 8, profile="small", sites=2)
+    sol = solve(inst, time_limit=8, workers=2)
+    report = validate(inst, sol)
+    assert report.ok, report.render()
+    rooms = inst.room_by_id
+    people = inst.participant_by_id
+    for s in sol.sessions:
+        if s.room is not None:
+            assert all(people[p].site == rooms[s.room].site for p in s.participants)
