@@ -242,6 +242,7 @@ def _improve(
         _parameters(solver, settings, min(left, settings.round_seconds), log=False)
         code = run.solve(solver, model)
         rounds += 1
+        before = best.objective
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = _found(ctx, solver.value)
             if found.objective < best.objective:
@@ -253,7 +254,14 @@ def _improve(
         grow = code == cp_model.OPTIMAL
         size = min(len(hoods.groups), size + 1) if grow else max(1, size - 1)
         log.debug(
-            "lns round %d: %s, %s, size %d", rounds, part.kind, solver.status_name(code), size
+            "lns round %d: %s (%d groups, %d people), %s, gain %d, size %d",
+            rounds,
+            part.kind,
+            len(part.groups),
+            len(part.participants),
+            solver.status_name(code),
+            before - best.objective,
+            size,
         )
     return best, rounds
 

@@ -35,7 +35,7 @@ class Neighbourhood:
 class Neighbourhoods:
     """Chooses the part of the week to re-solve."""
 
-    KINDS = ("unmet", "related", "therapist", "day")
+    KINDS = ("unmet", "block", "related", "therapist", "day")  # the first two need people short
 
     def __init__(self, ctx: Ctx, seed: int):
         self.rng = random.Random(seed)
@@ -48,7 +48,7 @@ class Neighbourhoods:
         self.groups = sorted(self.eligible)
 
     def pick(self, sessions: list[Session], short: set[str], size: int) -> Neighbourhood:
-        kind = self.rng.choice(self.KINDS if short else self.KINDS[1:])
+        kind = self.rng.choice(self.KINDS if short else self.KINDS[2:])
         members: dict[str, set[str]] = defaultdict(set)
         for s in sessions:
             if s.group is not None:
@@ -60,6 +60,17 @@ class Neighbourhoods:
             people = set(rng.sample(sorted(short), min(len(short), 2 * size)))
             options = sorted({g for p in people for g in self.groups_of[p]})
             groups = set(rng.sample(options, min(len(options), size)))
+        elif kind == "block":  # one person short, and a block of groups they could attend
+            person = rng.choice(sorted(short))
+            people = {person}
+            options = sorted(self.groups_of[person])
+            if options:
+                first = rng.choice(options)
+                partner = sorted(
+                    (g for g in options if g != first),
+                    key=lambda g: (-len(members[g] & members[first]), rng.random()),
+                )
+                groups = {first, *partner[: max(1, size - 1)]}
         elif kind == "related":
             seed = rng.choice(self.groups)
             near = sorted(
