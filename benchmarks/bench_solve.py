@@ -15,6 +15,7 @@ them): those are the participants whose own availability allows their plan.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import statistics
 import time
@@ -26,7 +27,26 @@ from iopsched.explain import alone
 VARIANTS = {
     "default": {},
     "whole-week": {"warm_start": False, "neighbourhood_search": False},
+    "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
 }
+
+
+@contextlib.contextmanager
+def _variant(name: str):
+    """Switch off the block moves for the ``no-blocks`` experiment, then restore them."""
+    if name != "no-blocks":
+        yield
+        return
+    from iopsched.greedy import Greedy
+    from iopsched.model.lns import Neighbourhoods
+
+    place_block, kinds = Greedy.place_block, Neighbourhoods.KINDS
+    Greedy.place_block = lambda self, g, cohort, todo: None  # type: ignore[method-assign]
+    Neighbourhoods.KINDS = tuple(k for k in kinds if k != "block")
+    try:
+        yield
+    finally:
+        Greedy.place_block, Neighbourhoods.KINDS = place_block, kinds
 
 
 def served_alone(inst: Instance, pid: str, seconds: float) -> bool:
@@ -41,7 +61,8 @@ def run_once(inst: Instance, variant: str, seed: int, time_limit: float, workers
         time_limit=time_limit, workers=workers, seed=seed, **VARIANTS[variant]
     )
     t0 = time.perf_counter()
-    sol = solve(inst, settings)
+    with _variant(variant):
+        sol = solve(inst, settings)
     wall = time.perf_counter() - t0
     report = validate(inst, sol)
     stats = sol.stats

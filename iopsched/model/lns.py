@@ -35,7 +35,8 @@ class Neighbourhood:
 class Neighbourhoods:
     """Chooses the part of the week to re-solve."""
 
-    KINDS = ("unmet", "block", "related", "therapist", "day")  # the first two need people short
+    KINDS = ("unmet", "block", "related", "therapist", "day")
+    NEED_SHORT = frozenset({"unmet", "block"})  # kinds that start from people left short
 
     def __init__(self, ctx: Ctx, seed: int):
         self.rng = random.Random(seed)
@@ -48,7 +49,8 @@ class Neighbourhoods:
         self.groups = sorted(self.eligible)
 
     def pick(self, sessions: list[Session], short: set[str], size: int) -> Neighbourhood:
-        kind = self.rng.choice(self.KINDS if short else self.KINDS[2:])
+        kinds = [k for k in self.KINDS if short or k not in self.NEED_SHORT]
+        kind = self.rng.choice(kinds)
         members: dict[str, set[str]] = defaultdict(set)
         for s in sessions:
             if s.group is not None:
