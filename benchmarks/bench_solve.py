@@ -28,6 +28,7 @@ VARIANTS = {
     "default": {},
     "whole-week": {"warm_start": False, "neighbourhood_search": False},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
+    "minutes-only": {},  # experiment: participant_short weighted 0 (objectives not comparable)
 }
 
 

@@ -392,6 +392,9 @@ def recompute_terms(
     for row in unmet:
         unit = 60 if row.requirement.endswith("hours") else 1
         amounts.append((f"{row.requirement}_short", row.participant, round(row.short * unit)))
+    amounts += [
+        ("participant_short", pid, 1) for pid in dict.fromkeys(r.participant for r in unmet)
+    ]
     for p in inst.participants:
         amounts.append(("attendance_day", p.id, len(tally[p.id].per_day)))
         amounts.append(("outside_preferred", p.id, tally[p.id].outside_preferred))

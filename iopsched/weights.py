@@ -21,6 +21,11 @@ WEIGHT_DOCS: dict[str, tuple[int, str]] = {
     ),
     "individual_short": (1000, "per individual session short of the plan"),
     "family_short": (1000, "per family session short of the plan"),
+    "participant_short": (
+        2400,
+        "per participant whose plan is not fully met, whatever is short (fully serving "
+        "people comes before spreading the same shortfall over more of them)",
+    ),
     "attendance_day": (60, "per day a participant has to come in"),
     "facilitator_change": (15, "per extra facilitator a group sees beyond its first"),
     "therapist_peak_load": (2, "per percentage point of the busiest therapist's weekly cap"),
@@ -40,6 +45,7 @@ class Weights:
     education_hours_short: int
     individual_short: int
     family_short: int
+    participant_short: int
     attendance_day: int
     facilitator_change: int
     therapist_peak_load: int

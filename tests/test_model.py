@@ -240,7 +240,7 @@ def test_previous_week_stability(tiny):
             }
         ],
     }
-    tiny["weights"] = {"left_previous_group": 5000}
+    tiny["weights"] = {"left_previous_group": 10_000}  # above P2 short 3 h (3,600 + 2,400)
     _, sol, _ = solved(tiny)
     cohort = {tuple(s.participants) for s in sol.sessions if s.group == "G1"}
     assert cohort == {("P1", "P3")}
@@ -269,3 +269,39 @@ def test_slot_size(tiny, slot):
     tiny["slot_minutes"] = slot
     _, sol, _ = solved(tiny)
     assert sol.status is Status.OPTIMAL
+
+
+def test_serving_one_in_full_beats_spreading_the_same_shortfall():
+    # One therapist with 3 h; two people who each ask for four 30-minute sessions
+    # (2 h). Any split leaves 1 h and two sessions short in all (1,200 + 2,000),
+    # but 4 + 2 sessions leave one person short and 3 + 3 leave two: the
+    # participant_short term (2,400 each) makes the first the optimum.
+    hour = [{"day": "mon", "start": "17:00", "end": "21:00"}]
+    people = [
+        {
+            "id": pid,
+            "availability": hour,
+            "plan": {"min_hours": 2, "max_hours": 3, "individual": {"sessions": 4, "minutes": 30}},
+            "telehealth": True,
+        }
+        for pid in ("P1", "P2")
+    ]
+    data = {
+        "name": "spread",
+        "program_hours": hour,
+        "therapists": [
+            {
+                "id": "T1",
+                "modalities": ["individual"],
+                "availability": hour,
+                "max_hours_per_week": 3,
+            }
+        ],
+        "participants": people,
+        "weights": {"therapist_peak_load": 0},
+    }
+    _, sol, report = solved(data)
+    assert sol.status is Status.OPTIMAL
+    assert len({r.participant for r in sol.unmet}) == 1
+    # 1 h short (1,200) + 2 sessions (2,000) + one person (2,400) + 2 days (120)
+    assert sol.objective == 1200 + 2000 + 2400 + 120 == report.objective

@@ -7,7 +7,7 @@ preferred times and stability against last week.
 
 from __future__ import annotations
 
-from iopsched.instance import minutes_of
+from iopsched.instance import Participant, minutes_of
 from iopsched.model.context import Ctx, PlanLine, Term
 from iopsched.timegrid import minutes_outside, windows_union
 
@@ -28,28 +28,62 @@ def _shortfall(ctx: Ctx, required: int, scheduled, name: str):
 
 
 def plan_minimums_met(ctx: Ctx) -> list[Term]:
-    """Every participant gets their plan's minimum hours and sessions."""
+    """Participants get their plan minimums, and as many as possible get all of them."""
     w = ctx.weights
     terms: list[Term] = []
     for p in ctx.instance.participants:
-        plan = p.plan
-        for req, kinds in HOUR_REQUIREMENTS.items():
-            hours = getattr(plan, req)
-            if not hours:
-                continue
-            required = minutes_of(hours)
-            scheduled = ctx.minutes(p.id, kinds)
-            short = _shortfall(ctx, required, scheduled, f"short[{req},{p.id}]")
-            ctx.plan_lines.append(PlanLine(p.id, req, required, scheduled, short, True))
-            terms.append(Term(f"{req}_short", p.id, short, getattr(w, f"{req}_short")))
-        for kind in ("individual", "family"):
-            spec = getattr(plan, kind)
-            if spec is None or spec.sessions == 0:
-                continue
-            placed = sum(s.present for s in ctx.vars.one_to_one.get(p.id, []) if s.kind == kind)
-            short = spec.sessions - placed
-            ctx.plan_lines.append(PlanLine(p.id, kind, spec.sessions, placed, short, False))
-            terms.append(Term(f"{kind}_short", p.id, short, getattr(w, f"{kind}_short")))
+        start = len(ctx.plan_lines)
+        terms += _plan_lines(ctx, p)
+        not_full = _any_short(ctx, p.id, ctx.plan_lines[start:])
+        if not_full is not None:
+            terms.append(Term("participant_short", p.id, not_full, w.participant_short))
+    return terms
+
+
+def _any_short(ctx: Ctx, pid: str, lines: list[PlanLine]):
+    """A literal (or constant) that is 1 exactly when some plan line of the participant is short."""
+    m = ctx.model
+    flags = []
+    for i, line in enumerate(lines):
+        if isinstance(line.short, int):
+            if line.short > 0:
+                return 1
+            continue
+        flag = m.new_bool_var(f"short_any[{pid},{i}]")
+        m.add(line.short <= line.required * flag)
+        m.add(line.short >= flag)
+        flags.append(flag)
+    if not flags:
+        return None
+    if len(flags) == 1:
+        return flags[0]
+    out = m.new_bool_var(f"not_fully_served[{pid}]")
+    m.add_max_equality(out, flags)
+    return out
+
+
+def _plan_lines(ctx: Ctx, p: Participant) -> list[Term]:
+    """The plan lines of one participant and their shortfall terms."""
+    w = ctx.weights
+    terms: list[Term] = []
+    plan = p.plan
+    for req, kinds in HOUR_REQUIREMENTS.items():
+        hours = getattr(plan, req)
+        if not hours:
+            continue
+        required = minutes_of(hours)
+        scheduled = ctx.minutes(p.id, kinds)
+        short = _shortfall(ctx, required, scheduled, f"short[{req},{p.id}]")
+        ctx.plan_lines.append(PlanLine(p.id, req, required, scheduled, short, True))
+        terms.append(Term(f"{req}_short", p.id, short, getattr(w, f"{req}_short")))
+    for kind in ("individual", "family"):
+        spec = getattr(plan, kind)
+        if spec is None or spec.sessions == 0:
+            continue
+        placed = sum(s.present for s in ctx.vars.one_to_one.get(p.id, []) if s.kind == kind)
+        short = spec.sessions - placed
+        ctx.plan_lines.append(PlanLine(p.id, kind, spec.sessions, placed, short, False))
+        terms.append(Term(f"{kind}_short", p.id, short, getattr(w, f"{kind}_short")))
     return terms
 
 
