@@ -94,6 +94,15 @@ def run_once(inst: Instance, variant: str, seed: int, time_limit: float, workers
     }
 
 
+def write_rows(rows: list[dict], path: Path) -> None:
+    """One CSV row per run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("instances", nargs="+", type=Path)
@@ -111,11 +120,7 @@ def main() -> None:
                 row = run_once(inst, variant, seed, args.time_limit, args.workers)
                 rows.append(row)
                 print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(rows, args.out)
     for name, variant in dict.fromkeys((r["instance"], r["variant"]) for r in rows):
         mine = [r for r in rows if r["instance"] == name and r["variant"] == variant]
         print(

@@ -14,12 +14,13 @@ first-fit baseline (a coordinator's spreadsheet method), peak memory.
 from __future__ import annotations
 
 import argparse
-import csv
 import multiprocessing
 import resource
 import statistics
 import time
 from pathlib import Path
+
+from bench_solve import write_rows  # same folder
 
 DEFAULT_SIZES = ["25", "50", "100", "200", "400", "800", "2000@10"]
 
@@ -31,24 +32,15 @@ def _size(text: str) -> tuple[int, int]:
 
 def run_one(size: str, seed: int, time_limit: float, workers: int) -> dict:
     """One generated week: the first-fit baseline, then the solver (in this process)."""
-    from iopsched import Solution, Status, solve, validate
+    from iopsched import Solution, solve, validate
     from iopsched.generate import generate
-    from iopsched.greedy import greedy_schedule
-    from iopsched.validator import assess
+    from iopsched.greedy import first_fit_solution
 
     n, sites = _size(size)
     inst = generate(n, seed, sites=sites)
     t0 = time.perf_counter()
-    sessions = greedy_schedule(inst)
+    base = first_fit_solution(inst)
     greedy_s = time.perf_counter() - t0
-    unmet, terms = assess(inst, sessions)
-    base = Solution(
-        instance=inst.name,
-        status=Status.FEASIBLE,
-        objective=sum(t.cost for t in terms),
-        sessions=sessions,
-        unmet=unmet,
-    )
     sol = solve(inst, time_limit=time_limit, workers=workers, seed=seed)
     stats = sol.stats
     reach = next(
@@ -165,11 +157,7 @@ def main(argv: list[str] | None = None) -> None:
             row = run_isolated(size, seed, args.time_limit, args.workers)
             rows.append(row)
             print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(rows, args.out)
     plot(rows, args.out.with_suffix(".png"))
     for size, m in medians(rows).items():
         print(

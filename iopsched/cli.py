@@ -46,6 +46,14 @@ def _load_instance(path: str) -> Instance:
         raise  # unreachable
 
 
+def _load_solution(path: str) -> Solution:
+    try:
+        return load_solution(path)
+    except InputError as error:
+        _fail_input(error)
+        raise  # unreachable
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.2f}%"
 
@@ -234,11 +242,7 @@ class _Live:
 def validate_cmd(instance: str, solution: str) -> None:
     """Check SOLUTION against every hard rule of INSTANCE; exit 1 on any violation."""
     inst = _load_instance(instance)
-    try:
-        sol = load_solution(solution)
-    except InputError as error:
-        _fail_input(error)
-        raise
+    sol = _load_solution(solution)
     report = validate(inst, sol)
     click.echo(report.render())
     if not report.ok:
@@ -258,11 +262,7 @@ def validate_cmd(instance: str, solution: str) -> None:
 def explain_cmd(instance: str, solution: str, seconds: float) -> None:
     """Why each unmet row of SOLUTION is unmet: a computed reason per participant and need."""
     inst = _load_instance(instance)
-    try:
-        sol = load_solution(solution)
-    except InputError as error:
-        _fail_input(error)
-        raise
+    sol = _load_solution(solution)
     reasons = explain(inst, sol, seconds)
     if not reasons:
         click.echo("every plan is fully met" if sol.status.has_schedule else "no schedule")
@@ -294,11 +294,7 @@ def export_cmd(solution: str, instance_path: str | None, folder: str, formats: s
     if unknown or not wanted:
         click.echo(f"--format: unknown {', '.join(unknown) or '(none)'}; use {FORMATS}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    try:
-        sol = load_solution(solution)
-    except InputError as error:
-        _fail_input(error)
-        raise
+    sol = _load_solution(solution)
     if instance_path is None:
         instance_path = str(Path("instances") / f"{sol.instance}.json")
         if not Path(instance_path).is_file():

@@ -28,7 +28,7 @@ from iopsched.model.grid import (
     interchangeable_groups,
     therapist_can_work_in,
 )
-from iopsched.solution import Session
+from iopsched.solution import Session, Solution, Stats, Status
 from iopsched.timegrid import (
     DAYS,
     MINUTES_PER_DAY,
@@ -612,3 +612,19 @@ def _pin_fits(pin: Pin, starts: list[int], length: int) -> bool:
 def greedy_schedule(instance: Instance) -> list[Session]:
     """The first-fit schedule of the week (see the module docstring)."""
     return Greedy(instance).run()
+
+
+def first_fit_solution(instance: Instance) -> Solution:
+    """The first-fit schedule as a solution, its unmet rows and cost recomputed from it."""
+    from iopsched.validator import assess, cost_by_rule
+
+    sessions = greedy_schedule(instance)
+    unmet, terms = assess(instance, sessions)
+    return Solution(
+        instance=instance.name,
+        status=Status.FEASIBLE,
+        objective=sum(t.cost for t in terms),
+        sessions=sessions,
+        unmet=unmet,
+        stats=Stats(cost_terms=terms, cost_by_rule=cost_by_rule(terms)),
+    )

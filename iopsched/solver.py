@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
-from iopsched.greedy import greedy_schedule
+from iopsched.greedy import first_fit_solution
 from iopsched.instance import Instance
 from iopsched.model import extract
 from iopsched.model.build import build_model
@@ -21,7 +21,7 @@ from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.hints import hint_last_week, hint_schedule
 from iopsched.model.lns import Neighbourhoods, restricted_model
 from iopsched.solution import CostTerm, Session, Solution, Stats, Status, UnmetRow, relative_gap
-from iopsched.validator import assess, cost_by_rule, validate
+from iopsched.validator import cost_by_rule, validate
 
 log = logging.getLogger("iopsched")
 
@@ -113,21 +113,12 @@ class _Found:
 
 def _first_fit(instance: Instance) -> tuple[list[Session], _Found | None]:
     """The greedy schedule (to hint), and the same as a result when it breaks no hard rule."""
-    sessions = greedy_schedule(instance)
-    unmet, terms = assess(instance, sessions)
-    found = _Found(sessions, unmet, terms)
-    trial = Solution(
-        instance=instance.name,
-        status=Status.FEASIBLE,
-        objective=found.objective,
-        sessions=sessions,
-        unmet=unmet,
-    )
+    trial = first_fit_solution(instance)
     report = validate(instance, trial)
     if not report.ok:
         log.debug("first-fit schedule breaks rules, used as a hint only: %s", report.render(5))
-        return sessions, None
-    return sessions, found
+        return trial.sessions, None
+    return trial.sessions, _Found(trial.sessions, trial.unmet, report.cost_terms)
 
 
 def _add_hints(ctx: Ctx, start: list[Session] | None) -> None:

@@ -82,19 +82,21 @@ def _chromium() -> str | None:
     return path
 
 
+# Headless on a closed network (no background connections), as root, a fresh profile.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 def _rendered(browser: str, url: str, profile) -> str:
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--dump-dom",
-    ]
+    flags = [*CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom"]
     done = subprocess.run([browser, *flags, url], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
@@ -139,13 +141,7 @@ def test_page_prints_one_page_per_participant(week, tmp_path):
     export(inst, sol, tmp_path, ("html",))
     pdf = tmp_path / "week.pdf"
     flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={tmp_path / 'profile'}",
         "--no-pdf-header-footer",
         f"--print-to-pdf={pdf}",

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from iopsched import Solution, Status, solve, validate
+from iopsched import solve, validate
 from iopsched.generate import generate
-from iopsched.greedy import greedy_schedule
-from iopsched.validator import assess
+from iopsched.greedy import first_fit_solution, greedy_schedule
 
 
 @pytest.mark.parametrize(
@@ -16,16 +15,8 @@ from iopsched.validator import assess
 )
 def test_first_fit_schedule_breaks_no_hard_rule(n, seed, profile):
     inst = generate(n, seed, profile=profile)
-    sessions = greedy_schedule(inst)
-    assert sessions, "the first-fit schedule places nothing"
-    unmet, terms = assess(inst, sessions)
-    sol = Solution(
-        instance=inst.name,
-        status=Status.FEASIBLE,
-        objective=sum(t.cost for t in terms),
-        sessions=sessions,
-        unmet=unmet,
-    )
+    sol = first_fit_solution(inst)
+    assert sol.sessions, "the first-fit schedule places nothing"
     report = validate(inst, sol)
     assert report.ok, report.render()
 
