@@ -301,7 +301,11 @@ class _Reader:
             (m.group(1), m.group(2)) if m else (problem.path.split(".")[0].split("[")[0], "")
         )
         if key not in self.places:
-            return problem
+            base = problem.path.split("[")[0].split(".")[0]
+            if base not in self.places:  # a setting such as program_hours[0].end
+                return problem
+            sheet, row, _ = self.places[base]
+            return Problem(path=f"{sheet}, row {row}, column value", message=problem.message)
         sheet, row, columns = self.places[key]
         parts = tuple(p for p in re.sub(r"\[\d+\]", "", rest).split(".") if p)
         column = None

@@ -332,9 +332,9 @@ def solve(
         if run.interrupted:
             break
         best, n = _improve(ctx, best, settings, recorder, deadline, bound, stall, run)
+        rounds += n
         if run.interrupted:
             break
-        rounds += n
     if best is not None and bound is not None and best.objective <= bound:
         status = Status.OPTIMAL
     wall = time.monotonic() - t0
