@@ -173,6 +173,10 @@ def _cell(sheet, row, column, value):
             _cell("program", 5, "value", "Funday 17:00-21:00"),
             "program, row 5, column value: program_hours:",
         ),
+        (
+            _cell("program", 5, "value", "Mon 21:00-17:00"),
+            "program, row 5, column value: end 17:00",
+        ),
     ],
 )
 def test_bad_roster_names_sheet_row_and_column(tmp_path, change, expected):
