@@ -90,12 +90,14 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="More log lines on stderr.")
+@click.option(
+    "-v", "--verbose", count=True, help="More log lines on stderr (-vv: each search round)."
+)
 @click.version_option(package_name="iopsched")
-def main(verbose: bool) -> None:
+def main(verbose: int) -> None:
     """iopsched: exact weekly schedules for Intensive Outpatient Programs."""
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
         format="%(levelname)s %(message)s",
         stream=sys.stderr,
     )
