@@ -162,6 +162,9 @@ def solve_cmd(
         live.start()
     try:
         solution = solve(inst, settings, on_progress=progress)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted before any schedule was found; nothing written", err=True)
+        sys.exit(EXIT_INVALID)
     finally:
         if live is not None:
             live.stop()

@@ -257,6 +257,34 @@ def _improve(
     return best, rounds
 
 
+def _with_schedule(
+    instance: Instance,
+    best: _Found,
+    status: Status,
+    bound: float | None,
+    wall: float,
+    stats: dict,
+) -> Solution:
+    """The solution that carries ``best``, with its gap and cost terms in the stats."""
+    stats = stats | {
+        "gap": relative_gap(best.objective, bound),
+        "participants_fully_served": len(instance.participants)
+        - len({row.participant for row in best.unmet}),
+        "cost_by_rule": cost_by_rule(best.terms),
+        "cost_terms": best.terms,
+    }
+    return Solution(
+        instance=instance.name,
+        status=status,
+        objective=best.objective,
+        bound=bound,
+        solve_seconds=round(wall, 3),
+        sessions=best.sessions,
+        unmet=best.unmet,
+        stats=Stats(**stats),
+    )
+
+
 def solve(
     instance: Instance,
     settings: SolverSettings | None = None,
@@ -286,7 +314,14 @@ def solve(
             recorder.first_fit = best.objective
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
     t_build = time.monotonic()
-    ctx = build_model(instance)
+    try:
+        ctx = build_model(instance)
+    except KeyboardInterrupt:
+        if best is None:
+            raise
+        log.warning("interrupted while the model was built; keeping the first-fit schedule")
+        first = {"time_to_first": round(recorder.events[0].elapsed, 3), "lns_rounds": 0}
+        return _with_schedule(instance, best, Status.FEASIBLE, None, time.monotonic() - t0, first)
     recorder.ctx = ctx
     _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     build_seconds = time.monotonic() - t_build
@@ -363,23 +398,7 @@ def solve(
     if code == cp_model.INFEASIBLE and best is not None:
         log.error("CP-SAT reports infeasible, yet the first-fit schedule is valid; keeping it")
     if best is not None:
-        stats |= {
-            "gap": relative_gap(best.objective, bound),
-            "participants_fully_served": len(instance.participants)
-            - len({row.participant for row in best.unmet}),
-            "cost_by_rule": cost_by_rule(best.terms),
-            "cost_terms": best.terms,
-        }
-        return Solution(
-            instance=instance.name,
-            status=status,
-            objective=best.objective,
-            bound=bound,
-            solve_seconds=round(wall, 3),
-            sessions=best.sessions,
-            unmet=best.unmet,
-            stats=Stats(**stats),
-        )
+        return _with_schedule(instance, best, status, bound, wall, stats)
     status = Status.INFEASIBLE if code == cp_model.INFEASIBLE else Status.UNKNOWN
     if status is Status.INFEASIBLE:
         stats["infeasible_because"] = explain_infeasible(instance, settings.diagnose_seconds)
