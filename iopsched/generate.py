@@ -195,19 +195,23 @@ def generate(
                     }
                     | base
                 )
-        groups.append(
-            {
-                "id": f"{key}-education",
-                "name": f"{key} psychoeducation",
-                "kind": "education",
-                "duration_minutes": 60,
-                "meetings_per_week": 1,
-                "min_size": 3,
-                "max_size": max(16, min(35, len(members) + 4)),
-                "virtual": len(members) > 30,
-            }
-            | base
-        )
+        # Psychoeducation seats up to 35 (DOMAIN.md): a big track runs several sessions.
+        sections = 1 if len(members) <= 35 else math.ceil(len(members) / 30)
+        for c in range(sections):
+            suffix = f"-{c + 1}" if sections > 1 else ""
+            groups.append(
+                {
+                    "id": f"{key}-education{suffix}",
+                    "name": f"{key} psychoeducation",
+                    "kind": "education",
+                    "duration_minutes": 60,
+                    "meetings_per_week": 1,
+                    "min_size": 3,
+                    "max_size": max(16, min(35, len(members) + 4)),
+                    "virtual": len(members) > 30,
+                }
+                | base
+            )
     if participants >= 40:
         groups.append(
             {
