@@ -8,7 +8,9 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -29,6 +31,8 @@ from iopsched.solution import Solution
 from iopsched.solver import Progress, SolverSettings, solve
 from iopsched.validator import validate
 
+T = TypeVar("T")
+
 EXIT_INVALID = 1  # validate: violations found; solve: no schedule
 EXIT_BAD_INPUT = 2
 
@@ -38,20 +42,21 @@ def _fail_input(error: InputError) -> None:
     sys.exit(EXIT_BAD_INPUT)
 
 
-def _load_instance(path: str) -> Instance:
+def _load(loader: Callable[[str], T], path: str) -> T:
+    """Read a contract file, or say what is wrong with it (exit 2)."""
     try:
-        return load_instance(path)
+        return loader(path)
     except InputError as error:
         _fail_input(error)
         raise  # unreachable
+
+
+def _load_instance(path: str) -> Instance:
+    return _load(load_instance, path)
 
 
 def _load_solution(path: str) -> Solution:
-    try:
-        return load_solution(path)
-    except InputError as error:
-        _fail_input(error)
-        raise  # unreachable
+    return _load(load_solution, path)
 
 
 def _pct(x: float | None) -> str:

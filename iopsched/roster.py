@@ -46,31 +46,31 @@ TRUE, FALSE = {"yes", "y", "true", "1", "x"}, {"no", "n", "false", "0"}
 
 
 # ------------------------------------------------------------------ cell kinds
-def windows_cell(text: str) -> list[dict[str, str]]:
-    out = []
+def _entries(text: str, tail: str, example: str):
+    """(day, *times) of each ``;``/new-line separated entry ``Day <tail>``."""
     for part in re.split(r"[;\n]+", text):
         part = part.strip()
         if not part:
             continue
-        m = re.fullmatch(r"([A-Za-z]+)\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})", part)
+        m = re.fullmatch(r"([A-Za-z]+)\s+" + tail, part)
         if m is None or m.group(1).lower() not in DAY_NAMES:
-            raise ValueError(f"{part!r} is not like 'Mon 17:00-21:00'")
-        day, start, end = DAY_NAMES[m.group(1).lower()], m.group(2), m.group(3)
-        out.append({"day": day, "start": start.zfill(5), "end": end.zfill(5)})
-    return out
+            raise ValueError(f"{part!r} is not like {example!r}")
+        yield DAY_NAMES[m.group(1).lower()], *(t.zfill(5) for t in m.groups()[1:])
+
+
+def windows_cell(text: str) -> list[dict[str, str]]:
+    pattern = r"(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})"
+    return [
+        {"day": day, "start": start, "end": end}
+        for day, start, end in _entries(text, pattern, "Mon 17:00-21:00")
+    ]
 
 
 def times_cell(text: str) -> list[dict[str, str]]:
-    out = []
-    for part in re.split(r"[;\n]+", text):
-        part = part.strip()
-        if not part:
-            continue
-        m = re.fullmatch(r"([A-Za-z]+)\s+(\d{1,2}:\d{2})", part)
-        if m is None or m.group(1).lower() not in DAY_NAMES:
-            raise ValueError(f"{part!r} is not like 'Mon 17:00'")
-        out.append({"day": DAY_NAMES[m.group(1).lower()], "start": m.group(2).zfill(5)})
-    return out
+    return [
+        {"day": day, "start": start}
+        for day, start in _entries(text, r"(\d{1,2}:\d{2})", "Mon 17:00")
+    ]
 
 
 def list_cell(text: str) -> list[str]:

@@ -75,10 +75,14 @@ def test_workbook_has_every_view(week, tmp_path):
     assert len(pd.read_csv(tmp_path / "by-day.csv")) == len(sol.sessions)
 
 
-def _chromium() -> str | None:
+@pytest.fixture
+def browser() -> str:
+    """Chromium's path; skipped without it, unless IOPSCHED_REQUIRE_BROWSER (set by .ci/run)."""
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None and os.environ.get("IOPSCHED_REQUIRE_BROWSER"):
         pytest.fail("chromium is required here (IOPSCHED_REQUIRE_BROWSER is set)")
+    if path is None:
+        pytest.skip("no chromium here (.ci/run installs it and sets IOPSCHED_REQUIRE_BROWSER)")
     return path
 
 
@@ -102,10 +106,7 @@ def _rendered(browser: str, url: str, profile) -> str:
     return done.stdout
 
 
-def test_page_renders_in_headless_chromium(week, tmp_path):
-    browser = _chromium()
-    if browser is None:
-        pytest.skip("no chromium here (.ci/run installs it and sets IOPSCHED_REQUIRE_BROWSER)")
+def test_page_renders_in_headless_chromium(week, tmp_path, browser):
     inst, sol = week
     export(inst, sol, tmp_path, ("html",))
     url = (tmp_path / "week.html").as_uri()
@@ -133,10 +134,7 @@ def test_cli_export_and_its_errors(week, tmp_path):
     assert r.exit_code == 2 and "--instance" in r.output
 
 
-def test_page_prints_one_page_per_participant(week, tmp_path):
-    browser = _chromium()
-    if browser is None:
-        pytest.skip("no chromium here (.ci/run installs it and sets IOPSCHED_REQUIRE_BROWSER)")
+def test_page_prints_one_page_per_participant(week, tmp_path, browser):
     inst, sol = week
     export(inst, sol, tmp_path, ("html",))
     pdf = tmp_path / "week.pdf"
