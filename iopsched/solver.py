@@ -137,17 +137,22 @@ def _found(ctx: Ctx, value: Callable[[object], int]) -> _Found:
     )
 
 
-def _parameters(
+def configure(
     solver: cp_model.CpSolver, settings: SolverSettings, seconds: float, log: bool = True
 ) -> None:
+    """CP-SAT parameters for one search of at most ``seconds``.
+
+    Presolve probing stays at its default: OR-Tools 9.15 with
+    ``cp_model_probing_level=0`` calls feasible models infeasible (a week with
+    one group freed and the rest fixed to a valid schedule, 21 times in 30;
+    ``tests/test_lns.py`` keeps that from coming back).
+    """
     p = solver.parameters
     p.max_time_in_seconds = max(0.01, seconds)
     p.num_workers = settings.workers or min(8, os.cpu_count() or 1)
     p.random_seed = settings.seed
     p.relative_gap_limit = settings.relative_gap_limit
     p.log_search_progress = settings.log_search and log
-    # Probing in presolve costs seconds on 80-person weeks and delays the first schedule.
-    p.cp_model_probing_level = 0
 
 
 class _Run:
@@ -230,10 +235,12 @@ def _improve(
         part = hoods.pick(best.sessions, short, size)
         model = restricted_model(ctx, best.sessions, part)
         solver = cp_model.CpSolver()
-        _parameters(solver, settings, min(left, settings.round_seconds), log=False)
+        configure(solver, settings, min(left, settings.round_seconds), log=False)
         code = run.solve(solver, model)
         rounds += 1
         before = best.objective
+        if code == cp_model.INFEASIBLE:  # the schedule in hand solves every round
+            log.warning("CP-SAT called a neighbourhood infeasible that has a schedule; skipped")
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = _found(ctx, solver.value)
             if found.objective < best.objective:
@@ -255,6 +262,22 @@ def _improve(
             size,
         )
     return best, rounds
+
+
+def _second_opinion(ctx: Ctx, settings: SolverSettings, run: _Run) -> _Found | None:
+    """Before calling a week infeasible, search it again without presolve.
+
+    CP-SAT's presolve has wrongly found feasible models infeasible (see
+    :func:`configure`); a schedule found here proves it did.
+    """
+    solver = cp_model.CpSolver()
+    configure(solver, settings, settings.diagnose_seconds, log=False)
+    solver.parameters.cp_model_presolve = False
+    code = run.solve(solver, ctx.model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    log.warning("CP-SAT's presolve called this week infeasible, but it has a schedule")
+    return _found(ctx, solver.value)
 
 
 def _with_schedule(
@@ -348,7 +371,7 @@ def solve(
         if best is not None:
             hint_schedule(ctx, best.sessions)
         solver = cp_model.CpSolver()
-        _parameters(solver, settings, whole)
+        configure(solver, settings, whole)
         code = run.solve(
             solver, ctx.model, recorder, _stall_watch(recorder, stall if alternate else None)
         )
@@ -370,6 +393,10 @@ def solve(
         rounds += n
         if run.interrupted:
             break
+    if code == cp_model.INFEASIBLE and best is None and not run.interrupted:
+        best = _second_opinion(ctx, settings, run)
+        if best is not None:
+            code, status, bound = cp_model.FEASIBLE, Status.FEASIBLE, None
     if best is not None and bound is not None and best.objective <= bound:
         status = Status.OPTIMAL
     wall = time.monotonic() - t0
