@@ -20,4 +20,23 @@ def test_tiny_ladder_writes_csv_and_plot(tmp_path):
     assert all(r["valid"] == "True" and r["greedy_valid"] == "True" for r in rows)
     assert all(float(r["compliance"]) >= float(r["greedy_compliance"]) for r in rows)
     assert all(float(r["peak_mb"]) > 0 for r in rows)
+    assert all(r["mip_status"] in {"optimal", "feasible", "unknown"} for r in rows)
+    assert all(r["mip_valid"] in {"True", ""} for r in rows)  # empty: HiGHS found nothing
     assert out.with_suffix(".png").stat().st_size > 10_000
+
+
+def test_highs_on_the_translated_model_proves_the_same_optimum():
+    """The MIP baseline keeps the same rules and objective: same proven optimum, valid schedule."""
+    from highs_baseline import solve_with_highs
+
+    from iopsched import Status, solve, validate
+    from iopsched.generate import generate
+
+    inst = generate(6, 1)
+    ours = solve(inst, time_limit=60, workers=2)
+    mip = solve_with_highs(inst, time_limit=60, threads=2).solution
+    assert ours.status is Status.OPTIMAL and mip.status is Status.OPTIMAL
+    assert mip.objective == ours.objective
+    report = validate(inst, mip)
+    assert report.ok, report.render()
+    assert report.objective == mip.objective
