@@ -109,6 +109,7 @@ class Greedy:
         self.people = instance.participant_by_id
         self.order = {p.id: i for i, p in enumerate(instance.participants)}
         self.slot = instance.slot_minutes
+        self._available: dict[tuple[str, int], frozenset[int]] = {}
         prev = instance.previous
         self.previous_members: dict[str, set[str]] = defaultdict(set)
         self.previous_times: dict[str, list[int]] = defaultdict(list)
@@ -146,6 +147,22 @@ class Greedy:
             if any(b.day_minutes[(p.id, d)] + minutes > cap for d in days):
                 return False
         return p.max_days is None or len(b.days[p.id] | set(days)) <= p.max_days
+
+    def available_starts(self, pid: str, minutes: int) -> frozenset[int]:
+        """Start slots at which the participant is available for ``minutes`` (busy or not)."""
+        key = (pid, minutes)
+        if key not in self._available:
+            spans = self.cand.participant_spans[pid]
+            self._available[key] = frozenset(self.cand.starts(spans, minutes))
+        return self._available[key]
+
+    def busy_slots(self, pid: str) -> int:
+        """Bit t set: grid slot t overlaps one of the person's booked sessions."""
+        out = 0
+        for a, b in self.book.busy[pid]:
+            first, last = a // self.slot, -(-b // self.slot)
+            out |= ((1 << (last - first)) - 1) << first
+        return out
 
     def participant_free(self, pid: str, a: int, b: int) -> bool:
         spans = self.cand.participant_spans[pid]
@@ -264,15 +281,19 @@ class Greedy:
         """
         length = g.duration_minutes
         index = {p.id: i for i, p in enumerate(wanting)}
-        masks: dict[int, int] = {}
-        for t in self.cand.group_starts(g):
-            a = t * self.slot
-            mask = 0
-            for p in wanting:
-                if self.participant_free(p.id, a, a + length):
-                    mask |= 1 << index[p.id]
-            if mask or not g.optional:
-                masks[a] = mask
+        starts = self.cand.group_starts(g)
+        bits: dict[int, int] = dict.fromkeys(starts, 0)
+        slots = -(-length // self.slot)
+        for p in wanting:
+            bit = 1 << index[p.id]
+            busy = self.busy_slots(p.id)
+            blocked = 0  # starts whose session would overlap something already booked
+            for k in range(slots):
+                blocked |= busy >> k
+            for t in self.available_starts(p.id, length).intersection(starts):
+                if not blocked >> t & 1:
+                    bits[t] |= bit
+        masks = {t * self.slot: m for t in starts if (m := bits[t]) or not g.optional}
         days_in: dict[int, int] = defaultdict(int)
         for p in wanting:
             for d in self.book.days[p.id]:

@@ -103,6 +103,7 @@ class Candidates:
 
     def __post_init__(self) -> None:
         self.grid = Grid(self.instance.slot_minutes)
+        self._group_starts: dict[str, list[int]] = {}
 
     @cached_property
     def program(self) -> Spans:
@@ -160,7 +161,12 @@ class Candidates:
         return sorted(week_minute(ft.day, ft.start) // s for ft in group.fixed_times)
 
     def group_starts(self, group: Group) -> list[int]:
-        """Starts where some facilitator and (unless virtual) some room are free."""
+        """Starts where some facilitator and (unless virtual) some room are free (do not mutate)."""
+        if group.id not in self._group_starts:
+            self._group_starts[group.id] = self._find_group_starts(group)
+        return self._group_starts[group.id]
+
+    def _find_group_starts(self, group: Group) -> list[int]:
         d = group.duration_minutes
         ok = self.starts(self.program, d)
         lead: set[int] = set()
