@@ -27,6 +27,7 @@ from iopsched.explain import alone
 VARIANTS = {
     "default": {},
     "whole-week": {"warm_start": False, "neighbourhood_search": False},
+    "all-copies": {"copies_per_person": None},  # every copy of a repeated group open to all
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
     "minutes-only": {},  # experiment: participant_short weighted 0 (objectives not comparable)
 }

@@ -17,6 +17,7 @@ from iopsched.instance import Instance
 from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
+from iopsched.model.copies import copy_choices
 from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.hints import hint_last_week, hint_schedule
 from iopsched.model.lns import Neighbourhoods, restricted_model
@@ -51,6 +52,15 @@ class SolverSettings(BaseModel):
         description="either search hands over to the other after this share without a gain",
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
+    copies_per_person: int | None = Field(
+        default=4,
+        ge=1,
+        description=(
+            "large weeks: offer each participant at most this many copies of a repeated group "
+            "(those first fit suggests); None offers every copy. Limiting makes the model "
+            "grow linearly, but its bound no longer holds for the week, so none is reported"
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -78,13 +88,15 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         self.first_fit: int | None = None
         self.people = people
         self.ctx: Ctx | None = None  # set once the model is built
+        self.bound_holds = True  # False when the model is a restriction of the week
 
     def offer(self, objective: float, bound: float, short: set[str] | None = None) -> None:
         if self.events and objective >= self.events[-1].objective:
             return
         served = None if short is None else self.people - len(short)
         # every cost term is non-negative, so 0 is always a valid bound
-        event = Progress(time.monotonic() - self.t0, objective, max(0.0, bound), served)
+        bound = max(0.0, bound) if self.bound_holds else 0.0
+        event = Progress(time.monotonic() - self.t0, objective, bound, served)
         self.events.append(event)
         if self.on_progress is not None:
             self.on_progress(event)
@@ -338,7 +350,11 @@ def solve(
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
     t_build = time.monotonic()
     try:
-        ctx = build_model(instance)
+        allowed = {}
+        if settings.copies_per_person is not None and best is not None:
+            # with a valid first fit inside it, the restricted week always has a schedule
+            allowed = copy_choices(instance, settings.copies_per_person, best.sessions)
+        ctx = build_model(instance, allowed=allowed)
     except KeyboardInterrupt:
         if best is None:
             raise
@@ -346,6 +362,14 @@ def solve(
         first = {"time_to_first": round(recorder.events[0].elapsed, 3), "lns_rounds": 0}
         return _with_schedule(instance, best, Status.FEASIBLE, None, time.monotonic() - t0, first)
     recorder.ctx = ctx
+    recorder.bound_holds = not allowed
+    if allowed:
+        log.info(
+            "large week: %d repeated groups offered to at most %d copies' worth of people each; "
+            "the search bound is not a bound for the whole week",
+            len(allowed),
+            settings.copies_per_person,
+        )
     _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     build_seconds = time.monotonic() - t_build
     proto = ctx.model.Proto()
@@ -382,8 +406,10 @@ def solve(
             if best is None or found.objective <= best.objective or code == cp_model.OPTIMAL:
                 best = found
             bound = max(bound or 0.0, round(solver.best_objective_bound, 6))
+            if allowed:  # only 0 is known to hold for the whole week
+                bound = 0.0
         if code == cp_model.OPTIMAL:
-            status = Status.OPTIMAL
+            status = Status.FEASIBLE if allowed else Status.OPTIMAL
             break
         if code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or not alternate or best is None:
             break
@@ -397,7 +423,9 @@ def solve(
         best = _second_opinion(ctx, settings, run)
         if best is not None:
             code, status, bound = cp_model.FEASIBLE, Status.FEASIBLE, None
-    if best is not None and bound is not None and best.objective <= bound:
+    if allowed and best is not None:
+        bound = 0.0  # every cost is non-negative; nothing more is proven for the whole week
+    if best is not None and bound is not None and best.objective <= bound and not allowed:
         status = Status.OPTIMAL
     wall = time.monotonic() - t0
 
@@ -410,6 +438,7 @@ def solve(
         "time_to_best": round(recorder.events[-1].elapsed, 3) if recorder.events else None,
         "first_fit_objective": recorder.first_fit,
         "lns_rounds": rounds,
+        "limited_groups": len(allowed),  # groups offered to some eligible people only
         "progress": [
             {
                 "elapsed": round(e.elapsed, 3),

@@ -47,14 +47,27 @@ SOFT_RULES: list[Callable[[Ctx], list[Term]]] = [
 ]
 
 
-def build_model(instance: Instance, *, diagnose: bool = False) -> Ctx:
+def build_model(
+    instance: Instance,
+    *,
+    diagnose: bool = False,
+    allowed: dict[str, frozenset[str]] | None = None,
+) -> Ctx:
     """The CP-SAT model of a week.
+
+    ``allowed`` (group id -> participants) limits who may join those groups
+    (``copies.copy_choices``); the model is then a restriction of the week.
 
     With ``diagnose`` the rules that can make a week infeasible (mandatory
     groups, pins) are switched by assumption literals and there is no
     objective, so an infeasible week can name the rules in conflict.
     """
-    ctx = Ctx(instance=instance, weights=Weights.resolve(instance.weights), diagnose=diagnose)
+    ctx = Ctx(
+        instance=instance,
+        weights=Weights.resolve(instance.weights),
+        diagnose=diagnose,
+        allowed=allowed or {},
+    )
     for rule in HARD_RULES:
         rule(ctx)
     if diagnose:

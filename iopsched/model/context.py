@@ -45,6 +45,7 @@ class Ctx:
     instance: Instance
     weights: Weights
     diagnose: bool = False  # switches become assumption literals
+    allowed: dict[str, frozenset[str]] = field(default_factory=dict)  # see copies.py
     model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     cand: Candidates = field(init=False)
     vars: Variables = field(init=False)
@@ -54,7 +55,7 @@ class Ctx:
     attend_day: dict[str, dict[int, BoolVar]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.cand = Candidates(self.instance)
+        self.cand = Candidates(self.instance, self.allowed)
         self.vars = create_variables(self.model, self.cand)
 
     @property

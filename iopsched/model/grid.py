@@ -99,7 +99,15 @@ class Candidates:
     """Availability spans of every entity and the starts each session may take."""
 
     instance: Instance
+    # group id -> who may join it (large weeks, see ``copies.py``); absent = everyone eligible
+    allowed: dict[str, frozenset[str]] = field(default_factory=dict)
     grid: Grid = field(init=False)
+
+    def may_join(self, participant: Participant, group: Group) -> bool:
+        """Eligible for the group, and offered it when the week limits copies per person."""
+        if not eligible_for_group(participant, group):
+            return False
+        return group.id not in self.allowed or participant.id in self.allowed[group.id]
 
     def __post_init__(self) -> None:
         self.grid = Grid(self.instance.slot_minutes)

@@ -22,7 +22,7 @@ from functools import cached_property
 from ortools.sat.python import cp_model
 
 from iopsched.instance import Group, Instance, Participant
-from iopsched.model.grid import Candidates, domain, eligible_for_group
+from iopsched.model.grid import Candidates, domain
 
 BoolVar = cp_model.IntVar
 
@@ -123,7 +123,7 @@ def group_variables(model: cp_model.CpModel, cand: Candidates, group: Group) -> 
     members: dict[str, BoolVar] = {}
     free: dict[str, set[int]] = {}
     for p in inst.participants:
-        if not eligible_for_group(p, group):
+        if not cand.may_join(p, group):
             continue
         mine = cand.starts(cand.participant_spans[p.id], minutes)
         if len({grid.day_of(t) for t in starts if t in mine}) >= group.meetings_per_week:
