@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,8 +239,42 @@ class Translator:
             pass  # read by the no-overlap constraints that name it
         elif c.has_no_overlap():
             self._no_overlap([self.proto.constraints[i] for i in c.no_overlap.intervals])
+        elif c.has_cumulative():
+            self._cumulative(c.cumulative)
         elif any(getattr(c, f"has_{kind}")() for kind in UNSUPPORTED):
             raise NotImplementedError(f"constraint not translated: {c}")
+
+    def _cumulative(self, cum) -> None:
+        """Time-indexed: one binary per interval and start, one row per moment a start may take."""
+        if list(cum.capacity.vars) or any(list(d.vars) for d in cum.demands):
+            raise NotImplementedError("cumulative with variable capacity or demands")
+        capacity = float(cum.capacity.offset)
+        covering: dict[int, Terms] = defaultdict(dict)  # moment -> starts that cover it
+        for index, demand in zip(cum.intervals, cum.demands, strict=True):
+            iv = self.proto.constraints[index]
+            start, s_const = self._expr(iv.interval.start)
+            (col,) = start
+            size = int(iv.interval.size.offset)
+            values = [
+                v + int(s_const)
+                for a, b in _intervals(list(self.proto.variables[col].domain))
+                for v in range(a, b + 1)
+            ]
+            picks = {v: self.mip.column(0, 1) for v in values}
+            present = list(iv.enforcement_literal)
+            p_terms, p_const = ({}, 1.0) if not present else self._lit(present[0])
+            # one start is picked exactly when the interval is present ...
+            self.mip.row(_add({x: 1.0 for x in picks.values()}, p_terms, -1.0), p_const, p_const)
+            # ... and it is the start: start - sum(v * pick) = 0 when present
+            diff = _add(start, {x: -float(v) for v, x in picks.items()})
+            self._at_least(diff, s_const, 0, present)
+            self._at_most(diff, s_const, 0, present)
+            for v, x in picks.items():
+                for moment in range(v, v + size):
+                    covering[moment][x] = float(demand.offset)
+        for moment in sorted(covering):
+            if len(covering[moment]) > capacity:
+                self.mip.row(covering[moment], -np.inf, capacity)
 
     def _no_overlap(self, intervals: list) -> None:
         items = []
@@ -264,6 +299,9 @@ class Translator:
 
 
 def _highs(mip: Mip, time_limit: float, threads: int, seed: int) -> highspy.Highs:
+    # HiGHS keeps one thread pool per process, sized by the first solve's ``threads``;
+    # a later solve asking for another size fails unless the pool is reset.
+    highspy.Highs.resetGlobalScheduler(True)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
@@ -324,7 +362,8 @@ def solve_with_highs(
         )
 
     h.cbMipImprovingSolution.subscribe(improving)
-    h.run()
+    if h.run() == highspy.HighsStatus.kError:
+        raise RuntimeError(f"HiGHS failed: {h.getModelStatus()}")
     wall = time.monotonic() - t0
     info = h.getInfo()
     has = info.primal_solution_status == 2  # kSolutionStatusFeasible

@@ -17,9 +17,10 @@ from iopsched.instance import Instance
 from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
-from iopsched.model.copies import copy_choices
 from iopsched.model.diagnose import explain_infeasible
+from iopsched.model.grid import Limits
 from iopsched.model.hints import hint_last_week, hint_schedule
+from iopsched.model.limits import limits_for
 from iopsched.model.lns import Neighbourhoods, restricted_model
 from iopsched.solution import CostTerm, Session, Solution, Stats, Status, UnmetRow, relative_gap
 from iopsched.validator import cost_by_rule, validate
@@ -52,6 +53,22 @@ class SolverSettings(BaseModel):
         description="either search hands over to the other after this share without a gain",
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
+    limits_from: int | None = Field(
+        default=150,
+        ge=1,
+        description=(
+            "weeks of at least this many participants get the candidate limits below "
+            "(the model then grows linearly); smaller weeks are solved exactly; None: never"
+        ),
+    )
+    therapists_per_session: int | None = Field(
+        default=6,
+        ge=1,
+        description=(
+            "large weeks: offer each group, and each participant's 1:1 sessions, at most this "
+            "many therapists (those first fit used, then the least booked); None offers all"
+        ),
+    )
     copies_per_person: int | None = Field(
         default=4,
         ge=1,
@@ -350,11 +367,14 @@ def solve(
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
     t_build = time.monotonic()
     try:
-        allowed = {}
-        if settings.copies_per_person is not None and best is not None:
-            # with a valid first fit inside it, the restricted week always has a schedule
-            allowed = copy_choices(instance, settings.copies_per_person, best.sessions)
-        ctx = build_model(instance, allowed=allowed)
+        limits = Limits()
+        large = settings.limits_from is not None and (
+            len(instance.participants) >= settings.limits_from
+        )
+        if large and best is not None:  # the first fit lies inside them: a schedule exists
+            copies, leads = settings.copies_per_person, settings.therapists_per_session
+            limits = limits_for(instance, copies, leads, best.sessions)
+        ctx = build_model(instance, limits=limits)
     except KeyboardInterrupt:
         if best is None:
             raise
@@ -362,13 +382,13 @@ def solve(
         first = {"time_to_first": round(recorder.events[0].elapsed, 3), "lns_rounds": 0}
         return _with_schedule(instance, best, Status.FEASIBLE, None, time.monotonic() - t0, first)
     recorder.ctx = ctx
-    recorder.bound_holds = not allowed
-    if allowed:
+    recorder.bound_holds = not limits
+    if limits:
         log.info(
-            "large week: %d repeated groups offered to at most %d copies' worth of people each; "
+            "large week: %d groups open to fewer people, %d sessions to fewer therapists; "
             "the search bound is not a bound for the whole week",
-            len(allowed),
-            settings.copies_per_person,
+            len(limits.members),
+            len(limits.leads),
         )
     _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     build_seconds = time.monotonic() - t_build
@@ -406,10 +426,10 @@ def solve(
             if best is None or found.objective <= best.objective or code == cp_model.OPTIMAL:
                 best = found
             bound = max(bound or 0.0, round(solver.best_objective_bound, 6))
-            if allowed:  # only 0 is known to hold for the whole week
+            if limits:  # only 0 is known to hold for the whole week
                 bound = 0.0
         if code == cp_model.OPTIMAL:
-            status = Status.FEASIBLE if allowed else Status.OPTIMAL
+            status = Status.FEASIBLE if limits else Status.OPTIMAL
             break
         if code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or not alternate or best is None:
             break
@@ -423,9 +443,9 @@ def solve(
         best = _second_opinion(ctx, settings, run)
         if best is not None:
             code, status, bound = cp_model.FEASIBLE, Status.FEASIBLE, None
-    if allowed and best is not None:
+    if limits and best is not None:
         bound = 0.0  # every cost is non-negative; nothing more is proven for the whole week
-    if best is not None and bound is not None and best.objective <= bound and not allowed:
+    if best is not None and bound is not None and best.objective <= bound and not limits:
         status = Status.OPTIMAL
     wall = time.monotonic() - t0
 
@@ -438,7 +458,8 @@ def solve(
         "time_to_best": round(recorder.events[-1].elapsed, 3) if recorder.events else None,
         "first_fit_objective": recorder.first_fit,
         "lns_rounds": rounds,
-        "limited_groups": len(allowed),  # groups offered to some eligible people only
+        "limited_groups": len(limits.members),  # groups offered to some eligible people only
+        "limited_leads": len(limits.leads),  # groups and 1:1 plans offered fewer therapists
         "progress": [
             {
                 "elapsed": round(e.elapsed, 3),

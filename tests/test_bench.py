@@ -6,6 +6,8 @@ import csv
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 
 import ladder
@@ -40,3 +42,19 @@ def test_highs_on_the_translated_model_proves_the_same_optimum():
     report = validate(inst, mip)
     assert report.ok, report.render()
     assert report.objective == mip.objective
+
+
+@pytest.mark.parametrize("rooms", [1, 2, 3])
+def test_highs_keeps_room_pools_as_the_model_does(rooms):
+    """Alike rooms are one pool in the model; the MIP must seat as many at once, no more."""
+    from conftest import make
+    from highs_baseline import solve_with_highs
+    from test_model import _one_hour_rush
+
+    from iopsched import solve, validate
+
+    inst = make(_one_hour_rush(rooms))
+    mip = solve_with_highs(inst, time_limit=20, threads=1).solution
+    assert mip.objective == solve(inst, time_limit=10, workers=1).objective
+    assert len(mip.sessions) == rooms
+    assert validate(inst, mip).ok

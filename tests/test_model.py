@@ -6,6 +6,7 @@ import pytest
 from conftest import make
 
 from iopsched import Status, solve, validate
+from iopsched.model.build import build_model
 
 
 def solved(data, **kw):
@@ -305,3 +306,46 @@ def test_serving_one_in_full_beats_spreading_the_same_shortfall():
     assert len({r.participant for r in sol.unmet}) == 1
     # 1 h short (1,200) + 2 sessions (2,000) + one person (2,400) + 2 days (120)
     assert sol.objective == 1200 + 2000 + 2400 + 120 == report.objective
+
+
+def _one_hour_rush(rooms: int) -> dict:
+    """Three people, three therapists, one hour all of them can meet, ``rooms`` alike rooms."""
+    hour = [{"day": "mon", "start": "17:00", "end": "18:00"}]
+    return {
+        "name": "rush",
+        "program_hours": hour,
+        "rooms": [{"id": f"R{i}", "capacity": 2} for i in range(rooms)],
+        "therapists": [
+            {
+                "id": f"T{i}",
+                "modalities": ["individual"],
+                "availability": hour,
+                "max_hours_per_week": 5,
+            }
+            for i in range(3)
+        ],
+        "groups": [],
+        "participants": [
+            {
+                "id": f"P{i}",
+                "availability": hour,
+                "plan": {
+                    "min_hours": 1,
+                    "max_hours": 2,
+                    "individual": {"sessions": 1, "minutes": 60},
+                },
+            }
+            for i in range(3)
+        ],
+    }
+
+
+@pytest.mark.parametrize(("rooms", "served"), [(1, 1), (2, 2), (3, 3)])
+def test_alike_rooms_hold_as_many_sessions_at_once_as_there_are_rooms(rooms, served):
+    inst = make(_one_hour_rush(rooms))
+    assert [len(pool) for pool in build_model(inst).cand.room_pools.values()] == [rooms]
+    sol = solve(inst, time_limit=10, workers=1)
+    assert sol.status is Status.OPTIMAL
+    assert len(sol.sessions) == served
+    assert len({s.room for s in sol.sessions}) == served  # each in a room of its own
+    assert validate(inst, sol).ok

@@ -8,6 +8,7 @@ from iopsched.instance import Instance
 from iopsched.model import groups, participants, pins, rooms, sessions, therapists
 from iopsched.model import objective as soft
 from iopsched.model.context import Ctx, Term
+from iopsched.model.grid import Limits
 from iopsched.weights import Weights
 
 HARD_RULES: list[Callable[[Ctx], None]] = [
@@ -51,12 +52,12 @@ def build_model(
     instance: Instance,
     *,
     diagnose: bool = False,
-    allowed: dict[str, frozenset[str]] | None = None,
+    limits: Limits | None = None,
 ) -> Ctx:
     """The CP-SAT model of a week.
 
-    ``allowed`` (group id -> participants) limits who may join those groups
-    (``copies.copy_choices``); the model is then a restriction of the week.
+    ``limits`` (``limits.limits_for``) narrow who may join a group and who may
+    lead a session; the model is then a restriction of the week.
 
     With ``diagnose`` the rules that can make a week infeasible (mandatory
     groups, pins) are switched by assumption literals and there is no
@@ -66,7 +67,7 @@ def build_model(
         instance=instance,
         weights=Weights.resolve(instance.weights),
         diagnose=diagnose,
-        allowed=allowed or {},
+        limits=limits or Limits(),
     )
     for rule in HARD_RULES:
         rule(ctx)

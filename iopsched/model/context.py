@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from iopsched.instance import Instance
-from iopsched.model.grid import Candidates, Grid, Spans, domain
+from iopsched.model.grid import Candidates, Grid, Limits, Spans, domain
 from iopsched.model.variables import BoolVar, SessionVars, Variables, create_variables
 from iopsched.weights import Weights
 
@@ -45,7 +45,7 @@ class Ctx:
     instance: Instance
     weights: Weights
     diagnose: bool = False  # switches become assumption literals
-    allowed: dict[str, frozenset[str]] = field(default_factory=dict)  # see copies.py
+    limits: Limits = field(default_factory=Limits)  # large weeks, see limits.py
     model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     cand: Candidates = field(init=False)
     vars: Variables = field(init=False)
@@ -55,7 +55,7 @@ class Ctx:
     attend_day: dict[str, dict[int, BoolVar]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.cand = Candidates(self.instance, self.allowed)
+        self.cand = Candidates(self.instance, self.limits)
         self.vars = create_variables(self.model, self.cand)
 
     @property

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from iopsched.model.context import Ctx, PlanLine
 from iopsched.solution import CostTerm, Session, UnmetRow
-from iopsched.timegrid import MINUTES_PER_DAY, format_hhmm, split_week_minute
+from iopsched.timegrid import MINUTES_PER_DAY, format_hhmm, split_week_minute, week_minute
 
 Value = Callable[[object], int]
 
@@ -53,7 +53,37 @@ def schedule(ctx: Ctx, value: Value) -> list[Session]:
             ordered[i] = session.model_copy(
                 update={"id": f"{session.group}#{count[session.group]}"}
             )
-    return ordered
+    return rooms_within_pools(ctx, ordered)
+
+
+def rooms_within_pools(ctx: Ctx, sessions: list[Session]) -> list[Session]:
+    """Give each session booked into a pool of interchangeable rooms one room of it.
+
+    The model never books a pool beyond its size at any moment, so taking
+    sessions by start time and giving each the first room already free always
+    succeeds (interval partitioning).
+    """
+    pools = ctx.cand.room_pools
+    free_at: dict[str, dict[str, int]] = {
+        first: dict.fromkeys((r.id for r in rooms), -1)
+        for first, rooms in pools.items()
+        if len(rooms) > 1
+    }
+    out = list(sessions)
+    order = sorted(
+        (i for i, s in enumerate(out) if s.room in free_at),
+        key=lambda i: (week_minute(out[i].day, out[i].start), out[i].id),
+    )
+    for i in order:
+        s = out[i]
+        start = week_minute(s.day, s.start)
+        rooms = free_at[s.room]  # type: ignore[index]
+        room = next((rid for rid, until in rooms.items() if until <= start), None)
+        if room is None:
+            raise RuntimeError(f"room pool {s.room} overbooked at {s.day} {s.start}")
+        rooms[room] = week_minute(s.day, s.end)
+        out[i] = s.model_copy(update={"room": room})
+    return out
 
 
 def _row(line: PlanLine, scheduled: int, short: int) -> UnmetRow:

@@ -94,20 +94,37 @@ def interchangeable_groups(instance: Instance) -> list[list[Group]]:
     return [twins for twins in alike.values() if len(twins) > 1]
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Who may join which group, and who may lead which session (absent: anyone eligible)."""
+
+    members: dict[str, frozenset[str]] = field(default_factory=dict)  # group id -> participants
+    # group id, or "participant/individual" and "participant/family" -> therapists
+    leads: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.members or self.leads)
+
+
+def one_to_one_key(participant: str, kind: str) -> str:
+    """The key of a participant's individual or family sessions in ``Limits.leads``."""
+    return f"{participant}/{kind}"
+
+
 @dataclass
 class Candidates:
     """Availability spans of every entity and the starts each session may take."""
 
     instance: Instance
-    # group id -> who may join it (large weeks, see ``copies.py``); absent = everyone eligible
-    allowed: dict[str, frozenset[str]] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)  # large weeks, see ``limits.py``
     grid: Grid = field(init=False)
 
     def may_join(self, participant: Participant, group: Group) -> bool:
-        """Eligible for the group, and offered it when the week limits copies per person."""
+        """Eligible for the group, and offered it where the week limits copies per person."""
         if not eligible_for_group(participant, group):
             return False
-        return group.id not in self.allowed or participant.id in self.allowed[group.id]
+        members = self.limits.members
+        return group.id not in members or participant.id in members[group.id]
 
     def __post_init__(self) -> None:
         self.grid = Grid(self.instance.slot_minutes)
@@ -132,6 +149,29 @@ class Candidates:
         return {r.id: self.within_program(r.availability) for r in self.instance.rooms}
 
     @cached_property
+    def room_pools(self) -> dict[str, list[Room]]:
+        """Interchangeable rooms (same capacity, site and hours), keyed by the first one's id.
+
+        The model books a pool, never more of its rooms at once than it has;
+        which room of the pool each session gets is decided when the schedule
+        is read out (``extract.rooms_within_pools``).
+        """
+        pools: dict[tuple, list[Room]] = {}
+        for r in sorted(self.instance.rooms, key=lambda r: r.id):
+            key = (r.capacity, r.site, tuple(self.room_spans[r.id]))
+            pools.setdefault(key, []).append(r)
+        return {rooms[0].id: rooms for rooms in pools.values()}
+
+    @cached_property
+    def pool_of(self) -> dict[str, str]:
+        """Room id -> the id its pool is known by."""
+        return {r.id: first for first, rooms in self.room_pools.items() for r in rooms}
+
+    def one_per_pool(self, rooms: list[Room]) -> list[Room]:
+        """The rooms that stand for their pools, among ``rooms``."""
+        return [r for r in rooms if r.id in self.room_pools]
+
+    @cached_property
     def participant_spans(self) -> dict[str, Spans]:
         return {p.id: self.within_program(p.availability) for p in self.instance.participants}
 
@@ -153,6 +193,8 @@ class Candidates:
         out = [t for t in pool if group.kind in t.modalities]
         if group.site is not None:
             out = [t for t in out if t.sites is None or group.site in t.sites]
+        if group.id in self.limits.leads:
+            out = [t for t in out if t.id in self.limits.leads[group.id]]
         return out
 
     def group_rooms(self, group: Group) -> list[Room]:
@@ -196,7 +238,9 @@ class Candidates:
         """Who may deliver a participant's individual (their primary) or family session."""
         if kind == "individual" and participant.primary_therapist is not None:
             return [self.instance.therapist_by_id[participant.primary_therapist]]
-        return [t for t in self.instance.therapists if kind in t.modalities]
+        out = [t for t in self.instance.therapists if kind in t.modalities]
+        allowed = self.limits.leads.get(one_to_one_key(participant.id, kind))
+        return out if allowed is None else [t for t in out if t.id in allowed]
 
     def one_to_one_rooms(self, participant: Participant, kind: str) -> list[Room]:
         """Rooms at the participant's site that seat them (and their family)."""

@@ -34,6 +34,11 @@ def _slot(ctx: Ctx, s: Session) -> int:
 
 def schedule_values(ctx: Ctx, sessions: list[Session]) -> Iterator[Value]:
     """Every decision variable's value in this schedule."""
+    pools = ctx.cand.pool_of
+
+    def pool(room: str | None) -> str | None:
+        return None if room is None else pools[room]
+
     meetings: dict[str, dict[int, Session]] = defaultdict(dict)
     one_to_one: dict[tuple[str, str], list[Session]] = defaultdict(list)
     for s in sessions:
@@ -57,7 +62,7 @@ def schedule_values(ctx: Ctx, sessions: list[Session]) -> Iterator[Value]:
             for tid, lit in sv.therapists.items():
                 yield Value(lit, int(s is not None and s.therapist == tid), gid)
             for rid, lit in sv.rooms.items():
-                yield Value(lit, int(s is not None and s.room == rid), gid)
+                yield Value(lit, int(s is not None and pool(s.room) == rid), gid)
             for pid, lit in sv.participants.items():
                 yield Value(lit, int(s is not None and pid in members), gid, pid)
     for pid, svs in ctx.vars.one_to_one.items():
@@ -73,7 +78,7 @@ def schedule_values(ctx: Ctx, sessions: list[Session]) -> Iterator[Value]:
                 for tid, lit in sv.therapists.items():
                     yield Value(lit, int(s is not None and s.therapist == tid), None, pid)
                 for rid, lit in sv.rooms.items():
-                    yield Value(lit, int(s is not None and s.room == rid), None, pid)
+                    yield Value(lit, int(s is not None and pool(s.room) == rid), None, pid)
                 if sv.online is not None:
                     yield Value(sv.online, int(s is not None and s.room is None), None, pid)
 

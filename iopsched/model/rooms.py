@@ -15,9 +15,20 @@ def room_free_when_used(ctx: Ctx) -> None:
 
 
 def room_holds_one_session_at_a_time(ctx: Ctx) -> None:
-    """A room holds at most one session at a time."""
+    """A room holds at most one session at a time (a pool of k rooms, k sessions)."""
+    m = ctx.model
     for rid, sessions in ctx.vars.by_room.items():
-        ctx.one_at_a_time(rid, sessions, lambda s, rid=rid: s.rooms[rid])
+        size = len(ctx.cand.room_pools[rid])
+        if size == 1:
+            ctx.one_at_a_time(rid, sessions, lambda s, rid=rid: s.rooms[rid])
+        elif len(sessions) > size:
+            intervals = [
+                m.new_optional_fixed_size_interval_var(
+                    s.start, s.length, s.rooms[rid], f"{rid}:{s.key}"
+                )
+                for s in sessions
+            ]
+            m.add_cumulative(intervals, [1] * len(intervals), size)
 
 
 def group_room_at_every_members_site(ctx: Ctx) -> None:

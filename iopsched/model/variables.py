@@ -6,7 +6,8 @@ therapists and rooms is written once over :class:`SessionVars`:
 
 * ``start`` — the starting slot (its domain: the candidate starts);
 * ``days`` — one literal per day it may fall on (exactly one when it happens);
-* ``therapists`` / ``rooms`` — one literal per eligible therapist / room;
+* ``therapists`` / ``rooms`` — one literal per eligible therapist / pool of
+  interchangeable rooms;
 * ``participants`` — who is in it: for a group meeting, "member and the group
   meets that day"; for a 1:1 session, its ``present`` literal.
 
@@ -38,7 +39,7 @@ class SessionVars:
     start: cp_model.IntVar
     days: dict[int, BoolVar]
     therapists: dict[str, BoolVar]
-    rooms: dict[str, BoolVar]
+    rooms: dict[str, BoolVar]  # by room pool (``Candidates.room_pools``)
     participants: dict[str, BoolVar]
     candidates: list[int] = field(default_factory=list)  # the start domain, sorted
     group_id: str | None = None
@@ -134,7 +135,7 @@ def group_variables(model: cp_model.CpModel, cand: Candidates, group: Group) -> 
     }
     places = {
         r.id: cand.starts(cand.room_spans[r.id], minutes)
-        for r in cand.group_rooms(group)
+        for r in cand.one_per_pool(cand.group_rooms(group))
         if r.capacity >= group.min_size
     }
     meetings = []
@@ -196,7 +197,7 @@ def one_to_one_variables(
     }
     rooms = {
         r.id: place
-        for r in cand.one_to_one_rooms(participant, kind)
+        for r in cand.one_per_pool(cand.one_to_one_rooms(participant, kind))
         if (place := own & cand.starts(cand.room_spans[r.id], minutes))
     }
     led: set[int] = set().union(*therapists.values()) if therapists else set()

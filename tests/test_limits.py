@@ -1,4 +1,4 @@
-"""Large weeks: each participant is offered a few copies of a repeated group."""
+"""Large weeks: a few copies of a repeated group per person, a few therapists per session."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from iopsched import Status, solve, validate
 from iopsched.generate import generate
 from iopsched.greedy import greedy_schedule
 from iopsched.model.build import build_model
-from iopsched.model.copies import copy_choices
-from iopsched.model.grid import eligible_for_group, interchangeable_groups
+from iopsched.model.grid import Limits, eligible_for_group, interchangeable_groups, one_to_one_key
+from iopsched.model.limits import copy_choices, therapist_choices
 from iopsched.solver import SolverSettings
 
 
@@ -27,7 +27,9 @@ def test_each_person_is_offered_at_most_k_copies_and_keeps_their_first_fit_group
         eligible = {p.id for p in inst.participants if eligible_for_group(p, family[0])}
         assert set(offered) == eligible
         for pid, n in offered.items():
-            assert n == max(3, len({s.group for s in guide if s.group in ids and pid in s.participants}))
+            assert n == max(
+                3, len({s.group for s in guide if s.group in ids and pid in s.participants})
+            )
         for s in guide:
             if s.group in ids:
                 assert set(s.participants) <= allowed[s.group], "first fit stays reachable"
@@ -44,19 +46,50 @@ def test_the_limited_model_has_fewer_memberships():
     inst = generate(120, 1)
     allowed = copy_choices(inst, 3, greedy_schedule(inst))
     full = build_model(inst)
-    limited = build_model(inst, allowed=allowed)
+    limited = build_model(inst, limits=Limits(members=allowed))
     count = lambda ctx: sum(len(gv.members) for gv in ctx.vars.groups.values())  # noqa: E731
     assert count(limited) < count(full)
 
 
 def test_a_limited_week_is_never_called_optimal_and_reports_no_bound_beyond_zero():
     inst = generate(120, 1)
-    sol = solve(inst, SolverSettings(time_limit=8, workers=2, copies_per_person=3))
+    sol = solve(inst, SolverSettings(time_limit=8, workers=2, copies_per_person=3, limits_from=100))
     assert sol.stats.limited_groups > 0
     assert sol.status is Status.FEASIBLE
     assert sol.bound == 0.0
     assert all(e["bound"] == 0.0 for e in sol.stats.progress)
     report = validate(inst, sol)
     assert report.ok, report.render()
-    exact = solve(inst, SolverSettings(time_limit=3, workers=2, copies_per_person=None))
-    assert exact.stats.limited_groups == 0
+    settings = SolverSettings(
+        time_limit=3,
+        workers=2,
+        copies_per_person=None,
+        therapists_per_session=None,
+        limits_from=100,
+    )
+    exact = solve(inst, settings)
+    assert exact.stats.limited_groups == 0 and exact.stats.limited_leads == 0
+
+
+def test_each_session_is_offered_at_most_k_therapists_and_keeps_its_first_fit_one():
+    inst = generate(120, 1)
+    guide = greedy_schedule(inst)
+    leads = therapist_choices(inst, 2, guide)
+    assert leads, "the week must have sessions more than 2 therapists may lead"
+    used: dict[str, set[str]] = {}
+    for s in guide:
+        key = s.group if s.group is not None else one_to_one_key(s.participants[0], s.kind)
+        used.setdefault(key, set()).add(s.therapist)
+    for key, allowed in leads.items():
+        assert used.get(key, set()) <= allowed
+        assert len(allowed) == max(2, len(used.get(key, set())))
+    ctx = build_model(inst, limits=Limits(leads=leads))
+    for gv in ctx.vars.groups.values():
+        if gv.group.id in leads:
+            assert all(set(m.therapists) <= leads[gv.group.id] for m in gv.meetings)
+
+
+def test_weeks_below_the_size_threshold_are_solved_exactly():
+    inst = generate(120, 1)
+    sol = solve(inst, SolverSettings(time_limit=3, workers=2, limits_from=121))
+    assert sol.stats.limited_groups == 0 and sol.stats.limited_leads == 0
