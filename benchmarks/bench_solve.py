@@ -116,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("instances", nargs="+", type=Path)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seeds", nargs="+", type=int, help="these seeds instead of 0..runs-1")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=["default"])
@@ -129,7 +130,7 @@ def main() -> None:
     rows = []
     for path in args.instances:
         inst = load_instance(path)
-        for seed in range(args.runs):
+        for seed in args.seeds if args.seeds is not None else range(args.runs):
             for variant in args.variants:  # interleaved, so both see the same machine load
                 row = run_once(
                     inst, variant, seed, args.time_limit, args.workers, not args.no_alone_check

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -54,7 +55,7 @@ class SolverSettings(BaseModel):
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
     limits_from: int | None = Field(
-        default=150,
+        default=300,
         ge=1,
         description=(
             "weeks of at least this many participants get the candidate limits below "
@@ -408,33 +409,55 @@ def solve(
     bound: float | None = None
     code, rounds, status = cp_model.UNKNOWN, 0, Status.FEASIBLE
     run = _Run()  # Ctrl-C ends the whole solve and keeps the best schedule
+    whole_week = True
     while (left := deadline - time.monotonic()) > 0.2:
-        whole = left
-        if alternate:
-            whole = min(left, max(3.0, settings.whole_week_share * settings.time_limit))
-        if best is not None:
-            hint_schedule(ctx, best.sessions)
-        solver = cp_model.CpSolver()
-        configure(solver, settings, whole)
-        code = run.solve(
-            solver, ctx.model, recorder, _stall_watch(recorder, stall if alternate else None)
-        )
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
-            # from it after postsolve when stopped early; the terms are what the schedule gives.
-            found = _found(ctx, solver.value)
-            if best is None or found.objective <= best.objective or code == cp_model.OPTIMAL:
-                best = found
-            bound = max(bound or 0.0, round(solver.best_objective_bound, 6))
-            if limits:  # only 0 is known to hold for the whole week
-                bound = 0.0
-        if code == cp_model.OPTIMAL:
-            status = Status.FEASIBLE if limits else Status.OPTIMAL
-            break
-        if code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or not alternate or best is None:
-            break
-        if run.interrupted:
-            break
+        if whole_week:
+            whole = left
+            if alternate:
+                whole = min(left, max(3.0, settings.whole_week_share * settings.time_limit))
+            if best is not None:
+                hint_schedule(ctx, best.sessions)
+            solver = cp_model.CpSolver()
+            configure(solver, settings, whole)
+            code = run.solve(
+                solver, ctx.model, recorder, _stall_watch(recorder, stall if alternate else None)
+            )
+            log.debug(
+                "whole-week search: %s after %.1fs, bound %s",
+                solver.status_name(code),
+                solver.wall_time,
+                solver.best_objective_bound,
+            )
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
+                # from it after postsolve when stopped early; the terms are what the schedule gives.
+                found = _found(ctx, solver.value)
+                if best is None or found.objective <= best.objective or code == cp_model.OPTIMAL:
+                    best = found
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
+                # a search stopped before its first schedule may still have proven a bound;
+                # every cost is non-negative, so 0 always holds
+                proven = solver.best_objective_bound if code != cp_model.UNKNOWN else 0.0
+                proven = proven if math.isfinite(proven) else 0.0
+                bound = max(bound or 0.0, round(proven, 6))
+                if limits:  # only 0 is known to hold for the whole week
+                    bound = 0.0
+            if code == cp_model.OPTIMAL:
+                status = Status.FEASIBLE if limits else Status.OPTIMAL
+                break
+            if (
+                code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
+                or not alternate
+                or best is None
+            ):
+                break
+            if run.interrupted:
+                break
+            if code == cp_model.UNKNOWN:
+                # Not even the schedule in hand came back: presolving the whole week outlasts
+                # the window, and would again.  Neighbourhood rounds get the time instead.
+                whole_week = False
+                log.debug("whole-week search skipped from now on (presolve outlasts it)")
         best, n = _improve(ctx, best, settings, recorder, deadline, bound, stall, run)
         rounds += n
         if run.interrupted:

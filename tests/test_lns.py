@@ -104,3 +104,26 @@ def test_a_wrong_infeasible_verdict_gets_a_second_opinion(monkeypatch):
     assert calls == [True, False], "the second search runs without presolve"
     assert sol.status.has_schedule
     assert validate(inst, sol).ok
+
+
+def test_a_whole_week_search_that_returns_nothing_is_not_repeated(monkeypatch):
+    """When presolve alone outlasts the whole-week window, later windows go to neighbourhoods."""
+    from iopsched import solver as solver_module
+
+    real = solver_module._Run.solve
+    whole_week_calls = []
+
+    def whole_week_finds_nothing(self, solver, model, callback=None, stalled=None):
+        if callback is not None:  # the whole-week search reports through the recorder
+            whole_week_calls.append(1)
+            return cp_model.UNKNOWN
+        return real(self, solver, model, callback, stalled)
+
+    monkeypatch.setattr(solver_module._Run, "solve", whole_week_finds_nothing)
+    inst = generate(25, 3)
+    settings = SolverSettings(time_limit=6, workers=1, stall_share=0.1, round_seconds=0.5)
+    sol = solve(inst, settings)
+    assert whole_week_calls == [1]
+    assert sol.stats.lns_rounds > 3
+    assert sol.bound == 0.0  # nothing proven, but costs are never negative
+    assert validate(inst, sol).ok
