@@ -419,14 +419,14 @@ def solve(
                 hint_schedule(ctx, best.sessions)
             solver = cp_model.CpSolver()
             configure(solver, settings, whole)
+            began = time.monotonic()
             code = run.solve(
                 solver, ctx.model, recorder, _stall_watch(recorder, stall if alternate else None)
             )
             log.debug(
-                "whole-week search: %s after %.1fs, bound %s",
-                solver.status_name(code),
-                solver.wall_time,
-                solver.best_objective_bound,
+                "whole-week search: %s after %.1fs",
+                cp_model.CpSolverStatus(code).name,
+                time.monotonic() - began,
             )
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
