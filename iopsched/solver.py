@@ -75,8 +75,8 @@ class SolverSettings(BaseModel):
         ge=1,
         description=(
             "large weeks: offer each participant at most this many copies of a repeated group "
-            "(those first fit suggests); None offers every copy. Limiting makes the model "
-            "grow linearly, but its bound no longer holds for the week, so none is reported"
+            "(those first fit suggests); None offers every copy. A limited week reports "
+            "bound 0, since its own bound does not hold for the whole week"
         ),
     )
 
@@ -310,6 +310,15 @@ def _second_opinion(ctx: Ctx, settings: SolverSettings, run: _Run) -> _Found | N
     return _found(ctx, solver.value)
 
 
+def _limits(instance: Instance, settings: SolverSettings, best: _Found | None) -> Limits:
+    """Candidate limits for a large week, around the first-fit schedule (none for others)."""
+    small = settings.limits_from is None or len(instance.participants) < settings.limits_from
+    if small or best is None:  # with the first fit inside the limits, a schedule exists
+        return Limits()
+    copies, leads = settings.copies_per_person, settings.therapists_per_session
+    return limits_for(instance, copies, leads, best.sessions)
+
+
 def _with_schedule(
     instance: Instance,
     best: _Found,
@@ -368,13 +377,7 @@ def solve(
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
     t_build = time.monotonic()
     try:
-        limits = Limits()
-        large = settings.limits_from is not None and (
-            len(instance.participants) >= settings.limits_from
-        )
-        if large and best is not None:  # the first fit lies inside them: a schedule exists
-            copies, leads = settings.copies_per_person, settings.therapists_per_session
-            limits = limits_for(instance, copies, leads, best.sessions)
+        limits = _limits(instance, settings, best)
         ctx = build_model(instance, limits=limits)
     except KeyboardInterrupt:
         if best is None:
