@@ -36,11 +36,10 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from iopsched import Instance, Solution, Status, load_instance, validate
-from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
-from iopsched.solution import Stats, relative_gap
-from iopsched.validator import cost_by_rule
+from iopsched.solution import Stats
+from iopsched.solver import _found, _with_schedule
 
 Terms = dict[int, float]  # column -> coefficient
 UNSUPPORTED = (
@@ -413,27 +412,9 @@ def _read_back(
     code = check.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RuntimeError(f"HiGHS's schedule breaks the CP-SAT model ({check.status_name(code)})")
-    sessions = extract.schedule(ctx, check.value)
-    unmet = extract.unmet(ctx, check.value)
-    terms = extract.cost_terms(ctx, check.value)
-    objective = sum(t.cost for t in terms)
-    stats = stats | {
-        "gap": relative_gap(objective, bound),
-        "participants_fully_served": len(instance.participants)
-        - len({row.participant for row in unmet}),
-        "cost_by_rule": cost_by_rule(terms),
-        "cost_terms": terms,
-    }
-    return Solution(
-        instance=instance.name,
-        status=Status.OPTIMAL if optimal else Status.FEASIBLE,
-        objective=objective,
-        bound=bound,
-        solve_seconds=round(wall, 3),
-        sessions=sessions,
-        unmet=unmet,
-        stats=Stats(**stats),
-    )
+    found = _found(ctx, check.value)  # the same read-out and costing as the solver's
+    status = Status.OPTIMAL if optimal else Status.FEASIBLE
+    return _with_schedule(instance, found, status, bound, wall, stats)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,7 +34,7 @@ from iopsched.model.grid import (
     one_to_one_key,
 )
 from iopsched.solution import Session
-from iopsched.timegrid import DAYS, MINUTES_PER_DAY, parse_hhmm, spans_cover
+from iopsched.timegrid import spans_cover, week_minute
 
 
 def limits_for(
@@ -69,8 +69,7 @@ def copy_choices(
     for s in guide or []:
         if s.group is not None:
             members[s.group].update(s.participants)
-            day = DAYS.index(s.day) * MINUTES_PER_DAY
-            times[s.group].append((day + parse_hhmm(s.start), day + parse_hhmm(s.end)))
+            times[s.group].append((week_minute(s.day, s.start), week_minute(s.day, s.end)))
     allowed: dict[str, set[str]] = {}
     for family in interchangeable_groups(instance):
         if len(family) <= copies:
