@@ -332,6 +332,16 @@ def _highs(mip: Mip, time_limit: float, threads: int, seed: int) -> highspy.High
     return h
 
 
+def lp_bound(model: cp_model.CpModel, time_limit: float = 10.0) -> float:
+    """The optimum of the translated model's LP relaxation (how much the model tells an LP)."""
+    tr = Translator(model.proto)
+    h = _highs(tr.mip, time_limit, threads=1, seed=0)
+    h.setOptionValue("solve_relaxation", True)
+    if h.run() == highspy.HighsStatus.kError:
+        raise RuntimeError(f"HiGHS failed: {h.getModelStatus()}")
+    return h.getInfo().objective_function_value + tr.offset
+
+
 @dataclass
 class MipResult:
     """What HiGHS found, read back as an iopsched solution."""

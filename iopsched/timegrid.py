@@ -108,6 +108,16 @@ def minutes_outside(spans: list[tuple[int, int]], start: int, end: int) -> int:
     return (end - start) - inside
 
 
+def free_minutes_by_day(spans: list[tuple[int, int]]) -> list[int]:
+    """Minutes covered by the merged spans on each day of the week, Monday first."""
+    free = [0] * len(DAYS)
+    for start, end in spans:
+        for d in range(start // MINUTES_PER_DAY, (end - 1) // MINUTES_PER_DAY + 1):
+            lo, hi = d * MINUTES_PER_DAY, (d + 1) * MINUTES_PER_DAY
+            free[d] += min(end, hi) - max(start, lo)
+    return free
+
+
 def same_day(start: int, end: int) -> bool:
     """True if [start, end) lies within one calendar day."""
     return start // MINUTES_PER_DAY == (end - 1) // MINUTES_PER_DAY

@@ -349,3 +349,52 @@ def test_alike_rooms_hold_as_many_sessions_at_once_as_there_are_rooms(rooms, ser
     assert len(sol.sessions) == served
     assert len({s.room for s in sol.sessions}) == served  # each in a room of its own
     assert validate(inst, sol).ok
+
+
+def _six_one_hour_groups() -> dict:
+    """One person free 17:00-19:00 every day, needing 6 h: six weekly 1-h groups, 3 days."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    evenings = [{"day": d, "start": "17:00", "end": "19:00"} for d in days]
+    one = {"kind": "group", "duration_minutes": 60, "meetings_per_week": 1, "min_size": 1}
+    return {
+        "name": "six-groups",
+        "program_hours": evenings,
+        "rooms": [{"id": f"R{i}", "capacity": 4 + i} for i in range(2)],
+        "therapists": [
+            {
+                "id": f"T{i}",
+                "modalities": ["group"],
+                "availability": evenings,
+                "max_hours_per_week": 20,
+            }
+            for i in range(2)
+        ],
+        "groups": [{"id": f"G{i}", "max_size": 8, **one} for i in range(6)],
+        "participants": [
+            {"id": "P1", "availability": evenings, "plan": {"min_hours": 6, "max_hours": 6}}
+        ],
+        "weights": {"therapist_peak_load": 0},
+    }
+
+
+def test_six_hours_in_two_hour_evenings_take_three_days():
+    _, sol, report = solved(_six_one_hour_groups())
+    assert sol.status is Status.OPTIMAL
+    assert not sol.unmet and len({s.day for s in sol.sessions}) == 3
+    assert sol.objective == report.objective == 3 * 60  # three attendance days
+
+
+def test_lp_relaxation_knows_what_a_day_holds():
+    """The daily cap written against the day's literal: the LP alone proves the three days.
+
+    Without it the relaxation spreads the six meetings thinly over all seven days and
+    bounds the days by one; with it no day holds more than its two free hours.
+    """
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from highs_baseline import lp_bound
+
+    ctx = build_model(make(_six_one_hour_groups()))
+    assert lp_bound(ctx.model) == pytest.approx(3 * 60)

@@ -108,6 +108,7 @@ def same_facilitator_all_week(ctx: Ctx) -> list[Term]:
             used = m.new_bool_var(f"leads[{gv.group.id},{t}]")
             m.add_max_equality(used, lits)
             uses.append(used)
+        m.add(sum(uses) >= gv.run)  # so the LP relaxation never counts fewer than one lead
         terms.append(
             Term(
                 "facilitator_change",

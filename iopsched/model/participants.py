@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from iopsched.instance import minutes_of
 from iopsched.model.context import Ctx
+from iopsched.timegrid import free_minutes_by_day
 
 
 def participant_free_for_their_groups(ctx: Ctx) -> None:
@@ -50,19 +51,25 @@ def participant_within_max_days(ctx: Ctx) -> None:
 
 
 def participant_daily_hours_within_limits(ctx: Ctx) -> None:
-    """On a day they attend, a participant gets between min and max hours per day."""
+    """On a day they attend, a participant gets between min and max hours per day.
+
+    The cap is also written against the day's literal (no more than the hours they
+    are free that day, and none on a day they stay home): the same rule for whole
+    schedules, and one that tells the LP relaxation each day in costs one day.
+    """
     slot = ctx.grid.slot_minutes
     for p in ctx.instance.participants:
-        if p.max_hours_per_day is None and not p.min_hours_per_day:
-            continue
         sessions = ctx.vars.by_participant.get(p.id, [])
+        free = free_minutes_by_day(ctx.cand.participant_spans[p.id])
         for d, day in ctx.attend_day.get(p.id, {}).items():
             minutes = sum(
                 s.length * slot * lit
                 for s in sessions
                 if (lit := ctx.on_day(s, p.id, d)) is not None
             )
+            cap = free[d]
             if p.max_hours_per_day is not None:
-                ctx.model.add(minutes <= minutes_of(p.max_hours_per_day))
+                cap = min(cap, minutes_of(p.max_hours_per_day))
+            ctx.model.add(minutes <= cap * day)
             if p.min_hours_per_day:
                 ctx.model.add(minutes >= minutes_of(p.min_hours_per_day) * day)
