@@ -127,3 +127,21 @@ def test_a_whole_week_search_that_returns_nothing_is_not_repeated(monkeypatch):
     assert sol.stats.lns_rounds > 3
     assert sol.bound == 0.0  # nothing proven, but costs are never negative
     assert validate(inst, sol).ok
+
+
+def test_a_cohort_frees_one_group_and_everyone_who_may_join_it():
+    inst = generate(25, 3)
+    sessions = greedy_schedule(inst)
+    ctx = build_model(inst)
+    unmet, terms = assess(inst, sessions)
+    hoods = Neighbourhoods(ctx, seed=0)
+    part = next(
+        p
+        for p in (hoods.pick(sessions, {r.participant for r in unmet}, 2) for _ in range(200))
+        if p.kind == "cohort"
+    )
+    (gid,) = part.groups
+    assert part.participants == set(ctx.vars.groups[gid].members)
+    code, solver = _solve(restricted_model(ctx, sessions, part))
+    assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert solver.objective_value <= sum(t.cost for t in terms)

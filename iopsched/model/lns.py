@@ -5,8 +5,9 @@ few participants (their memberships and 1:1 sessions), fixes every other
 decision to the best schedule so far, and lets CP-SAT re-solve that part
 exactly.  The parts are chosen the way the week is coupled: people left short
 with the groups they could join, groups that share people, the sessions of one
-therapist, the sessions of one day.  The number of freed groups grows while
-rounds are solved to optimality and shrinks while they time out.
+therapist, the sessions of one day, one group with everyone who may join it.
+The number of freed groups grows while rounds are solved to optimality and
+shrinks while they time out.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Neighbourhood:
 class Neighbourhoods:
     """Chooses the part of the week to re-solve."""
 
-    KINDS = ("unmet", "block", "related", "therapist", "day")
+    KINDS = ("unmet", "block", "related", "therapist", "day", "cohort")
     NEED_SHORT = frozenset({"unmet", "block"})  # kinds that start from people left short
 
     def __init__(self, ctx: Ctx, seed: int):
@@ -80,6 +81,10 @@ class Neighbourhoods:
                 key=lambda g: (-len(self.eligible[g] & self.eligible[seed]), rng.random()),
             )
             groups = {seed, *near[: size - 1]}
+        elif kind == "cohort":  # a group re-timed, and everyone who may join it free to move
+            seed = rng.choice(self.groups)
+            groups = {seed}
+            people = set(self.eligible[seed])
         elif kind == "therapist":
             tid = rng.choice(self.therapists)
             led = sorted({s.group for s in sessions if s.group and s.therapist == tid})
