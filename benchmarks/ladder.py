@@ -7,7 +7,8 @@ Each size (``N`` or ``N@K`` for N participants over K sites) and seed is a
 generated week (``iopsched.generate``), solved in a fresh process so its peak
 memory is its own, then given to HiGHS (``highs_baseline.py``, the same model
 as a MIP, same time limit and threads) in another fresh process, up to
-``--mip-max`` participants.  One CSV row per run (benchmarks/results/ladder.csv)
+``--mip-max`` participants (``--mip-warm``: HiGHS given the first-fit
+schedule to start from, as iopsched has).  One CSV row per run (benchmarks/results/ladder.csv)
 and a PNG of the medians per size (ladder.png): model size, build time, time to
 first and best schedule, gap, plan compliance and unmet hours of iopsched, of
 the first-fit baseline (a coordinator's spreadsheet method) and of HiGHS, peak
@@ -102,8 +103,11 @@ def run_one(size: str, seed: int, time_limit: float, workers: int) -> dict:
     }
 
 
-def run_mip(size: str, seed: int, time_limit: float, workers: int) -> dict:
-    """The HiGHS baseline on the same generated week, same time limit and threads."""
+def run_mip(size: str, seed: int, time_limit: float, workers: int, warm: bool = False) -> dict:
+    """The HiGHS baseline on the same generated week, same time limit and threads.
+
+    ``warm``: HiGHS starts from the first-fit schedule, as iopsched does.
+    """
     from highs_baseline import solve_with_highs
 
     from iopsched import Solution, validate
@@ -111,7 +115,7 @@ def run_mip(size: str, seed: int, time_limit: float, workers: int) -> dict:
 
     n, sites = _size(size)
     inst = generate(n, seed, sites=sites)
-    res = solve_with_highs(inst, time_limit, workers, seed)
+    res = solve_with_highs(inst, time_limit, workers, seed, warm=warm)
     sol: Solution = res.solution
     has = sol.status.has_schedule
     return {
@@ -221,6 +225,11 @@ def main(argv: list[str] | None = None) -> None:
         default=200,
         help="run the HiGHS baseline up to this many participants (its model grows fast)",
     )
+    parser.add_argument(
+        "--mip-warm",
+        action="store_true",
+        help="start HiGHS from the first-fit schedule (default: from nothing)",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ladder.csv"))
     args = parser.parse_args(argv)
     rows = []
@@ -229,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
             row = isolated(run_one, size, seed, args.time_limit, args.workers)
             n, _ = _size(size)
             mip = (
-                isolated(run_mip, size, seed, args.time_limit, args.workers)
+                isolated(run_mip, size, seed, args.time_limit, args.workers, args.mip_warm)
                 if n <= args.mip_max
                 else dict.fromkeys(MIP_COLUMNS)
             )

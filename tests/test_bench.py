@@ -58,3 +58,20 @@ def test_highs_keeps_room_pools_as_the_model_does(rooms):
     assert mip.objective == solve(inst, time_limit=10, workers=1).objective
     assert len(mip.sessions) == rooms
     assert validate(inst, mip).ok
+
+
+def test_highs_warm_started_from_first_fit_keeps_at_least_that_schedule():
+    """With ``warm``, HiGHS starts where iopsched does: never worse than first fit, valid."""
+    from highs_baseline import solve_with_highs
+
+    from iopsched import validate
+    from iopsched.generate import generate
+    from iopsched.greedy import first_fit_solution
+
+    inst = generate(25, 3)
+    first = validate(inst, first_fit_solution(inst))
+    assert first.ok
+    mip = solve_with_highs(inst, time_limit=5, threads=1, warm=True).solution
+    assert mip.status.has_schedule
+    assert mip.objective <= first.objective
+    assert validate(inst, mip).ok
