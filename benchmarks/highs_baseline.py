@@ -411,7 +411,7 @@ def solve_with_highs(
         "variables": len(tr.mip.lb),
         "constraints": len(tr.mip.row_lo),
         "time_to_first": round(progress[0][0], 3) if progress else None,
-        "time_to_best": round(progress[-1][0], 3) if progress else None,
+        "time_to_best": _time_to_best(progress),
         "build_seconds": round(build_s, 3),
     }
     if not has:
@@ -428,6 +428,14 @@ def solve_with_highs(
     values = np.rint(np.array(h.getSolution().col_value[: tr.n])).astype(int)
     sol = _read_back(ctx, instance, values, bound, optimal, wall, stats)
     return MipResult(sol, len(tr.mip.lb), len(tr.mip.row_lo), tr.pairs, build_s, progress)
+
+
+def _time_to_best(progress: list[tuple[float, float]]) -> float | None:
+    """When HiGHS first had its final objective (it may report the same one again later)."""
+    if not progress:
+        return None
+    final = min(objective for _, objective in progress)
+    return round(next(t for t, objective in progress if objective <= final + 1e-6), 3)
 
 
 def _read_back(

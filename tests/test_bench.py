@@ -75,3 +75,11 @@ def test_highs_warm_started_from_first_fit_keeps_at_least_that_schedule():
     assert mip.status.has_schedule
     assert mip.objective <= first.objective
     assert validate(inst, mip).ok
+
+
+def test_highs_time_to_best_is_when_it_first_had_its_final_objective():
+    from highs_baseline import _time_to_best
+
+    assert _time_to_best([(5.9, 538370.0), (65.8, 538370.0)]) == 5.9
+    assert _time_to_best([(1.0, 10.0), (2.0, 8.0), (3.0, 8.0)]) == 2.0
+    assert _time_to_best([]) is None
