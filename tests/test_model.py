@@ -388,7 +388,9 @@ def test_lp_relaxation_knows_what_a_day_holds():
     """The daily cap written against the day's literal: the LP alone proves the three days.
 
     Without it the relaxation spreads the six meetings thinly over all seven days and
-    bounds the days by one; with it no day holds more than its two free hours.
+    bounds the days by one (60); with it no day holds more than its two free hours.
+    The facilitator term needs "a running group has a lead" to stay at 0 here (103
+    without it: six groups each seeing a seventh of a lead).
     """
     import sys
     from pathlib import Path

@@ -53,9 +53,9 @@ def participant_within_max_days(ctx: Ctx) -> None:
 def participant_daily_hours_within_limits(ctx: Ctx) -> None:
     """On a day they attend, a participant gets between min and max hours per day.
 
-    The cap is also written against the day's literal (no more than the hours they
-    are free that day, and none on a day they stay home): the same rule for whole
-    schedules, and one that tells the LP relaxation each day in costs one day.
+    The cap is written against the day's literal: no more than the minutes they are
+    free that day, and none on a day they stay home.  Whole schedules obey it anyway;
+    written this way it also tells the LP relaxation how little one day can hold.
     """
     slot = ctx.grid.slot_minutes
     for p in ctx.instance.participants:
