@@ -39,12 +39,11 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from iopsched import Instance, Solution, Status, load_instance, validate
-from iopsched.greedy import first_fit_solution
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.lns import Neighbourhood, restricted_model
 from iopsched.solution import Stats
-from iopsched.solver import _found, _with_schedule
+from iopsched.solver import _first_fit, _found, _with_schedule
 
 Terms = dict[int, float]  # column -> coefficient
 UNSUPPORTED = (
@@ -361,13 +360,13 @@ class MipResult:
 
 def first_fit_values(ctx: Ctx, instance: Instance) -> list[int] | None:
     """Every model variable's value in the first-fit schedule (None if it breaks a rule)."""
-    trial = first_fit_solution(instance)
-    if not validate(instance, trial).ok:
+    sessions, valid = _first_fit(instance)  # the solver's own start
+    if valid is None:
         return None
     nothing = Neighbourhood("first fit", frozenset(), frozenset())
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    if solver.solve(restricted_model(ctx, trial.sessions, nothing)) != cp_model.OPTIMAL:
+    if solver.solve(restricted_model(ctx, sessions, nothing)) != cp_model.OPTIMAL:
         return None
     return list(solver.response_proto.solution)
 
