@@ -443,10 +443,8 @@ def solve(
                 proven = solver.best_objective_bound if code != cp_model.UNKNOWN else 0.0
                 proven = proven if math.isfinite(proven) else 0.0
                 bound = max(bound or 0.0, round(proven, 6))
-                if limits:  # only 0 is known to hold for the whole week
-                    bound = 0.0
             if code == cp_model.OPTIMAL:
-                status = Status.FEASIBLE if limits else Status.OPTIMAL
+                status = Status.OPTIMAL
                 break
             if (
                 code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
@@ -469,9 +467,11 @@ def solve(
         best = _second_opinion(ctx, settings, run)
         if best is not None:
             code, status, bound = cp_model.FEASIBLE, Status.FEASIBLE, None
-    if limits and best is not None:
-        bound = 0.0  # every cost is non-negative; nothing more is proven for the whole week
-    if best is not None and bound is not None and best.objective <= bound and not limits:
+    if limits:  # (there is a schedule: limits are drawn around the first fit)
+        # A restriction of the week: its bound and its optimum are not the week's.
+        # Every cost is non-negative, so 0 is the bound that holds.
+        bound, status = 0.0, Status.FEASIBLE
+    elif best is not None and bound is not None and best.objective <= bound:
         status = Status.OPTIMAL
     wall = time.monotonic() - t0
 
