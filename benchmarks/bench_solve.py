@@ -66,9 +66,17 @@ def run_once(
     time_limit: float,
     workers: int,
     alone_check: bool = True,
+    deterministic: bool = False,
+    round_seconds: float | None = None,
 ) -> dict:
+    rounds = {} if round_seconds is None else {"round_seconds": round_seconds}
     settings = SolverSettings(
-        time_limit=time_limit, workers=workers, seed=seed, **VARIANTS[variant]
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        deterministic=deterministic,
+        **rounds,
+        **VARIANTS[variant],
     )
     t0 = time.perf_counter()
     with _variant(variant):
@@ -125,6 +133,12 @@ def main() -> None:
         action="store_true",
         help="skip solving each short participant alone (slow on large weeks)",
     )
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="time limits in CP-SAT work units: runs repeat exactly, so A/B tests see no noise",
+    )
+    parser.add_argument("--round-seconds", type=float, help="time limit of one LNS round")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/solve.csv"))
     args = parser.parse_args()
     rows = []
@@ -133,7 +147,14 @@ def main() -> None:
         for seed in args.seeds if args.seeds is not None else range(args.runs):
             for variant in args.variants:  # interleaved, so both see the same machine load
                 row = run_once(
-                    inst, variant, seed, args.time_limit, args.workers, not args.no_alone_check
+                    inst,
+                    variant,
+                    seed,
+                    args.time_limit,
+                    args.workers,
+                    not args.no_alone_check,
+                    args.deterministic,
+                    args.round_seconds,
                 )
                 rows.append(row)
                 print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
@@ -142,7 +163,7 @@ def main() -> None:
         mine = [r for r in rows if r["instance"] == name and r["variant"] == variant]
         print(
             f"\n{name} [{variant}]: median of {len(mine)} runs, {args.workers} workers, "
-            f"{args.time_limit:g} s"
+            f"{args.time_limit:g} {'work units' if args.deterministic else 's'}"
         )
         for key in (
             "variables",

@@ -126,6 +126,14 @@ def main(verbose: int) -> None:
     help="Search workers (0 = one per core, up to 8).",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--deterministic",
+    is_flag=True,
+    help=(
+        "Count the time limit in CP-SAT's work units (a few seconds each): the same "
+        "schedule on every run and machine for the same seed and workers."
+    ),
+)
 @click.option("--log-search", is_flag=True, help="Show CP-SAT's own search log.")
 @click.option("--quiet", is_flag=True, help="No live progress line.")
 @click.option(
@@ -140,6 +148,7 @@ def solve_cmd(
     time_limit: float,
     workers: int,
     seed: int,
+    deterministic: bool,
     log_search: bool,
     quiet: bool,
     as_json: bool,
@@ -151,7 +160,11 @@ def solve_cmd(
     """
     inst = _load_instance(instance)
     settings = SolverSettings(
-        time_limit=time_limit, workers=workers, seed=seed, log_search=log_search
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        deterministic=deterministic,
+        log_search=log_search,
     )
     live = _Live(len(inst.participants)) if not (quiet or as_json) and _on_terminal() else None
 

@@ -54,6 +54,14 @@ class SolverSettings(BaseModel):
         description="either search hands over to the other after this share without a gain",
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
+    deterministic: bool = Field(
+        default=False,
+        description=(
+            "count time (the limit and each round's) in CP-SAT's deterministic work units "
+            "instead of seconds (a unit takes a few seconds): the same seed and workers "
+            "give the same schedule on every run and machine, while the wall time varies"
+        ),
+    )
     limits_from: int | None = Field(
         default=300,
         ge=1,
@@ -178,8 +186,13 @@ def configure(
     ``tests/test_lns.py`` keeps that from coming back).
     """
     p = solver.parameters
-    p.max_time_in_seconds = max(0.01, seconds)
     p.num_workers = settings.workers or min(8, os.cpu_count() or 1)
+    if settings.deterministic:
+        p.max_deterministic_time = max(0.01, seconds)
+        # several workers interleave their work in fixed batches: the same result every run
+        p.interleave_search = p.num_workers > 1
+    else:
+        p.max_time_in_seconds = max(0.01, seconds)
     p.random_seed = settings.seed
     p.relative_gap_limit = settings.relative_gap_limit
     p.log_search_progress = settings.log_search and log
@@ -228,6 +241,39 @@ class _Run:
         return out[0] if out else cp_model.UNKNOWN
 
 
+class _Clock:
+    """The solve's time: wall-clock seconds, or the deterministic work CP-SAT has done.
+
+    Deterministic time is the sum of CP-SAT's own work units over every search so
+    far; it does not depend on the machine's speed or load, so neither does any
+    decision taken on it.
+    """
+
+    def __init__(self, settings: SolverSettings, t0: float):
+        self.deterministic = settings.deterministic
+        self.t0 = t0
+        self.limit = settings.time_limit
+        self.work = 0.0  # CP-SAT's deterministic time so far
+        # every search counts at least this much, so rounds that CP-SAT settles in no
+        # measurable work (a tiny week) still end the search, after at most 100 per round
+        self.least = settings.round_seconds / 100
+
+    def now(self) -> float:
+        return self.work if self.deterministic else time.monotonic() - self.t0
+
+    def left(self) -> float:
+        return self.limit - self.now()
+
+    def charge(self, solver: cp_model.CpSolver) -> None:
+        """Count one finished search (one stopped before it began counts nothing)."""
+        if not self.deterministic:
+            return
+        try:
+            self.work += max(self.least, solver.deterministic_time)
+        except RuntimeError:  # CP-SAT never ran (Ctrl-C before the thread started)
+            self.work += self.least
+
+
 def _stall_watch(recorder: _Recorder, stall: float | None) -> Callable[[], bool] | None:
     """True once ``stall`` seconds pass without a better schedule (None: never)."""
     if stall is None:
@@ -246,19 +292,19 @@ def _improve(
     best: _Found,
     settings: SolverSettings,
     recorder: _Recorder,
-    deadline: float,
+    clock: _Clock,
     bound: float | None,
     stall: float,
     run: _Run,
 ) -> tuple[_Found, int]:
-    """Neighbourhood rounds from ``best`` until the deadline or ``stall`` seconds without gain.
+    """Neighbourhood rounds from ``best`` until the time is up or ``stall`` passes without gain.
 
     Returns the best schedule and the number of rounds.
     """
     hoods = Neighbourhoods(ctx, settings.seed + len(recorder.events))
     size, rounds = 3, 0
-    last_gain = time.monotonic()
-    while (left := deadline - time.monotonic()) > 0.2 and time.monotonic() - last_gain < stall:
+    last_gain = clock.now()
+    while (left := clock.left()) > 0.2 and clock.now() - last_gain < stall:
         if run.interrupted:
             break
         short = {row.participant for row in best.unmet}
@@ -267,6 +313,7 @@ def _improve(
         solver = cp_model.CpSolver()
         configure(solver, settings, min(left, settings.round_seconds), log=False)
         code = run.solve(solver, model)
+        clock.charge(solver)
         rounds += 1
         before = best.objective
         if code == cp_model.INFEASIBLE:  # the schedule in hand solves every round
@@ -276,7 +323,7 @@ def _improve(
             if found.objective < best.objective:
                 short = {row.participant for row in found.unmet}
                 recorder.offer(found.objective, bound if bound is not None else 0.0, short)
-                last_gain = time.monotonic()
+                last_gain = clock.now()
             if found.objective <= best.objective:
                 best = found
         grow = code == cp_model.OPTIMAL
@@ -404,7 +451,7 @@ def solve(
         build_seconds,
     )
 
-    deadline = t0 + settings.time_limit
+    clock = _Clock(settings, t0)
     # With a schedule in hand, alternate: the whole-week search until it stalls, then
     # neighbourhood rounds until they stall, then the whole week again from the best.
     alternate = settings.neighbourhood_search and best is not None
@@ -413,7 +460,7 @@ def solve(
     code, rounds, status = cp_model.UNKNOWN, 0, Status.FEASIBLE
     run = _Run()  # Ctrl-C ends the whole solve and keeps the best schedule
     whole_week = True
-    while (left := deadline - time.monotonic()) > 0.2:
+    while (left := clock.left()) > 0.2:
         if whole_week:
             whole = left
             if alternate:
@@ -423,9 +470,11 @@ def solve(
             solver = cp_model.CpSolver()
             configure(solver, settings, whole)
             began = time.monotonic()
+            watch = alternate and not settings.deterministic  # a stall is seen on the wall clock
             code = run.solve(
-                solver, ctx.model, recorder, _stall_watch(recorder, stall if alternate else None)
+                solver, ctx.model, recorder, _stall_watch(recorder, stall if watch else None)
             )
+            clock.charge(solver)
             log.debug(
                 "whole-week search: %s after %.1fs",
                 cp_model.CpSolverStatus(code).name,
@@ -459,7 +508,7 @@ def solve(
                 # the window, and would again.  Neighbourhood rounds get the time instead.
                 whole_week = False
                 log.debug("whole-week search skipped from now on (presolve outlasts it)")
-        best, n = _improve(ctx, best, settings, recorder, deadline, bound, stall, run)
+        best, n = _improve(ctx, best, settings, recorder, clock, bound, stall, run)
         rounds += n
         if run.interrupted:
             break

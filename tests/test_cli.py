@@ -77,6 +77,25 @@ def test_same_seed_same_schedule(tmp_path):
     assert outs[0] == outs[1]
 
 
+def test_deterministic_runs_cut_by_their_limit_give_the_same_schedule(tmp_path):
+    """With --deterministic even a search stopped by its limit repeats exactly (2 workers)."""
+    from iopsched.generate import generate
+    from iopsched.io import dump_model
+
+    week = _write(tmp_path, dump_model(generate(40, 5)))
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"d{k}.json"
+        args = ["solve", str(week), "-o", str(out), "--quiet", "--deterministic"]
+        r = CliRunner().invoke(main, [*args, "--workers", "2", "--time-limit", "5"])
+        assert r.exit_code == 0, r.output
+        outs.append(json.loads(out.read_text()))
+    assert outs[0]["status"] == "feasible", "the test needs a search cut by its limit"
+    assert outs[0]["stats"]["lns_rounds"] >= 1
+    assert outs[0]["sessions"] == outs[1]["sessions"]
+    assert outs[0]["objective"] == outs[1]["objective"]
+
+
 def test_schema(tmp_path):
     r = CliRunner().invoke(main, ["schema", "solution"])
     assert r.exit_code == 0 and "status" in json.loads(r.output)["properties"]
