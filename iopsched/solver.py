@@ -254,8 +254,8 @@ class _Clock:
         self.t0 = t0
         self.limit = settings.time_limit
         self.work = 0.0  # CP-SAT's deterministic time so far
-        # every search counts at least this much, so rounds that CP-SAT settles in no
-        # measurable work (a tiny week) still end the search, after at most 100 per round
+        # every search counts at least this much, so searches that CP-SAT settles with no
+        # measurable work (a tiny week) still use up the limit: at most 100 per round length
         self.least = settings.round_seconds / 100
 
     def now(self) -> float:
@@ -265,7 +265,7 @@ class _Clock:
         return self.limit - self.now()
 
     def charge(self, solver: cp_model.CpSolver) -> None:
-        """Count one finished search (one stopped before it began counts nothing)."""
+        """Count one finished search (at least ``least``, even one stopped before it began)."""
         if not self.deterministic:
             return
         try:
