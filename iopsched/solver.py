@@ -178,7 +178,7 @@ def _found(ctx: Ctx, value: Callable[[object], int]) -> _Found:
 def configure(
     solver: cp_model.CpSolver, settings: SolverSettings, seconds: float, log: bool = True
 ) -> None:
-    """CP-SAT parameters for one search of at most ``seconds``.
+    """CP-SAT parameters for one search of at most ``seconds`` (work units if deterministic).
 
     Presolve probing stays at its default: OR-Tools 9.15 with
     ``cp_model_probing_level=0`` calls feasible models infeasible (a week with
