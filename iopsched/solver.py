@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
+from iopsched.bounds import cost_floor
 from iopsched.greedy import first_fit_solution
 from iopsched.instance import Instance
 from iopsched.model import extract
@@ -84,7 +85,8 @@ class SolverSettings(BaseModel):
         description=(
             "large weeks: offer each participant at most this many copies of a repeated group "
             "(those first fit suggests); None offers every copy. A limited week reports "
-            "bound 0, since its own bound does not hold for the whole week"
+            "the cost floor (iopsched.bounds) as its bound, since its own does not hold "
+            "for the whole week"
         ),
     )
 
@@ -115,13 +117,14 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         self.people = people
         self.ctx: Ctx | None = None  # set once the model is built
         self.bound_holds = True  # False when the model is a restriction of the week
+        self.floor = 0.0  # a bound that always holds (iopsched.bounds)
 
     def offer(self, objective: float, bound: float, short: set[str] | None = None) -> None:
         if self.events and objective >= self.events[-1].objective:
             return
         served = None if short is None else self.people - len(short)
-        # every cost term is non-negative, so 0 is always a valid bound
-        bound = max(0.0, bound) if self.bound_holds else 0.0
+        # the floor always holds; the search's own bound only when its model is the week's
+        bound = max(self.floor, bound) if self.bound_holds else self.floor
         event = Progress(time.monotonic() - self.t0, objective, bound, served)
         self.events.append(event)
         if self.on_progress is not None:
@@ -416,6 +419,7 @@ def solve(
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     t0 = time.monotonic()
     recorder = _Recorder(t0, on_progress, len(instance.participants))
+    recorder.floor = float(cost_floor(instance))
     hint, best = None, None
     if settings.warm_start:
         hint, best = _first_fit(instance)
@@ -431,7 +435,8 @@ def solve(
             raise
         log.warning("interrupted while the model was built; keeping the first-fit schedule")
         first = {"time_to_first": round(recorder.events[0].elapsed, 3), "lns_rounds": 0}
-        return _with_schedule(instance, best, Status.FEASIBLE, None, time.monotonic() - t0, first)
+        wall = time.monotonic() - t0
+        return _with_schedule(instance, best, Status.FEASIBLE, recorder.floor, wall, first)
     recorder.ctx = ctx
     recorder.bound_holds = not limits
     if limits:
@@ -518,10 +523,11 @@ def solve(
             code, status, bound = cp_model.FEASIBLE, Status.FEASIBLE, None
     if limits:  # (there is a schedule: limits are drawn around the first fit)
         # A restriction of the week: its bound and its optimum are not the week's.
-        # Every cost is non-negative, so 0 is the bound that holds.
-        bound, status = 0.0, Status.FEASIBLE
-    elif best is not None and bound is not None and best.objective <= bound:
-        status = Status.OPTIMAL
+        bound, status = None, Status.FEASIBLE
+    if best is not None:  # the floor holds for every week, and beats a weak search bound
+        bound = max(bound or 0.0, recorder.floor)
+        if best.objective <= bound:
+            status = Status.OPTIMAL
     wall = time.monotonic() - t0
 
     stats = {

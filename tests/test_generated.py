@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iopsched import Status, solve, validate
+from iopsched.bounds import cost_floor
 from iopsched.generate import generate
 
 
@@ -26,6 +27,7 @@ def test_generated_schedules_validate(n, seed, profile):
     assert report.ok, report.render()
     assert report.objective == sol.objective
     assert sum(t.cost for t in sol.stats.cost_terms) == sol.objective
+    assert cost_floor(inst) <= sol.bound <= sol.objective
 
 
 def test_generated_with_fixed_times_and_pins_validate():

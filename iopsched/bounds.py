@@ -1,0 +1,68 @@
+"""A lower bound on any schedule's cost, read from the instance alone.
+
+Every cost term is non-negative and each participant owns some of them, so
+the least each person's own terms can cost, summed over people, bounds the
+whole objective.  Per person the argument is short:
+
+* served in full, they attend at least the minutes their plan asks for, and a
+  day holds no more than the minutes they are free in program hours (and
+  their ``max_hours_per_day``): so they come in on at least as many days as
+  their roomiest days need;
+* not served in full, they cost ``participant_short`` and are short of
+  ``min_hours`` by at least what even their roomiest days cannot hold.
+
+It holds for every week, including large weeks whose model is a
+restriction, so the solver reports it when its own search proves less.
+"""
+
+from __future__ import annotations
+
+from iopsched.instance import Instance, Participant, minutes_of
+from iopsched.timegrid import free_minutes_by_day, intersect_spans, windows_union
+from iopsched.weights import Weights
+
+
+def minutes_for_full_plan(p: Participant) -> int:
+    """Fewest minutes a schedule that meets the whole plan gives this participant."""
+    plan = p.plan
+    kinds = minutes_of(plan.group_hours or 0) + minutes_of(plan.education_hours or 0)
+    for spec in (plan.individual, plan.family):
+        if spec is not None:
+            kinds += spec.sessions * spec.minutes
+    return max(minutes_of(plan.min_hours), kinds)
+
+
+def day_capacities(inst: Instance, p: Participant) -> list[int]:
+    """Most minutes each day can hold for this participant, roomiest day first."""
+    free = free_minutes_by_day(
+        intersect_spans(windows_union(p.availability), windows_union(inst.program_hours))
+    )
+    if p.max_hours_per_day is not None:
+        free = [min(f, minutes_of(p.max_hours_per_day)) for f in free]
+    return sorted((f for f in free if f > 0), reverse=True)
+
+
+def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
+    """The least this participant's own cost terms can add up to in any schedule."""
+    need = minutes_for_full_plan(p)
+    caps = day_capacities(inst, p)
+    if p.max_days is not None:
+        caps = caps[: p.max_days]
+    most = min(sum(caps), minutes_of(p.plan.max_hours))
+    # not served in full: the participant_short term, and min_hours short by what no week holds
+    short = w.participant_short + w.min_hours_short * max(0, minutes_of(p.plan.min_hours) - most)
+    if need == 0:
+        return 0
+    if need > most:
+        return short
+    held, days = 0, 0
+    while held < need:  # the roomiest days first: the fewest days that can hold the plan
+        held += caps[days]
+        days += 1
+    return min(w.attendance_day * days, short)
+
+
+def cost_floor(inst: Instance) -> int:
+    """A lower bound on the objective of every schedule of this week (see the module)."""
+    w = Weights.resolve(inst.weights)
+    return sum(participant_floor(inst, p, w) for p in inst.participants)

@@ -1,0 +1,87 @@
+"""The cost floor read from the instance: worked out by hand, and never above an optimum."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make
+
+from iopsched import SolverSettings, Status, solve, validate
+from iopsched.bounds import cost_floor, minutes_for_full_plan, participant_floor
+from iopsched.generate import generate
+from iopsched.weights import Weights
+
+
+def floor_of(data, pid: str) -> int:
+    inst = make(data)
+    p = inst.participant_by_id[pid]
+    return participant_floor(inst, p, Weights.resolve(inst.weights))
+
+
+def test_the_tiny_week_floor_is_one_day_each(tiny):
+    # P1 needs 4 h, P2 3 h; Monday alone holds 4 h: one day each, 60 apiece.
+    assert cost_floor(make(tiny)) == 120
+
+
+def test_a_plan_that_needs_two_days_costs_two(tiny):
+    tiny["participants"][0]["plan"].update(min_hours=7, max_hours=8)  # 420 min > one evening
+    assert floor_of(tiny, "P1") == 120
+
+
+def test_the_plan_parts_count_when_they_ask_more_than_min_hours(tiny):
+    plan = tiny["participants"][1]["plan"]
+    plan.update(min_hours=1, group_hours=3, individual={"sessions": 1, "minutes": 90})
+    assert minutes_for_full_plan(make(tiny).participant_by_id["P2"]) == 270
+    assert floor_of(tiny, "P2") == 120  # 270 min: more than one 240-min evening
+
+
+def test_a_daily_cap_that_cannot_hold_the_plan_leaves_them_short(tiny):
+    p1 = tiny["participants"][0]
+    p1["plan"].update(min_hours=7, max_hours=8)
+    p1["max_hours_per_day"] = 2.5  # two days of 150 min hold 300 of the 420
+    assert floor_of(tiny, "P1") == 2400 + 20 * 120
+
+
+def test_max_days_cuts_the_days_that_count(tiny):
+    p1 = tiny["participants"][0]
+    p1["plan"].update(min_hours=7, max_hours=8)
+    p1["max_days"] = 1  # one evening of 240 min
+    assert floor_of(tiny, "P1") == 2400 + 20 * 180
+
+
+def test_only_free_minutes_inside_program_hours_count(tiny):
+    p1 = tiny["participants"][0]
+    p1["availability"] = [{"day": "mon", "start": "15:00", "end": "19:00"}]  # 2 h in hours
+    p1["plan"]["min_hours"] = 2
+    assert floor_of(tiny, "P1") == 60
+    p1["plan"]["min_hours"] = 3
+    assert floor_of(tiny, "P1") == 2400 + 20 * 60
+
+
+def test_the_floor_follows_the_weeks_weights(tiny):
+    tiny["weights"] = {"attendance_day": 0}
+    assert cost_floor(make(tiny)) == 0
+    tiny["participants"][0]["plan"].update(min_hours=7, max_hours=8)
+    tiny["participants"][0]["max_days"] = 1
+    tiny["weights"] = {"participant_short": 100, "min_hours_short": 1}
+    assert floor_of(tiny, "P1") == 100 + 180
+
+
+def test_the_solver_reports_the_floor_when_its_search_proves_less(tiny):
+    # P1 alone, free on Monday for 2 h only, asks for 3 h: short whatever happens.
+    tiny["participants"] = [tiny["participants"][0]]
+    tiny["participants"][0]["availability"] = [{"day": "mon", "start": "17:00", "end": "19:00"}]
+    tiny["participants"][0]["plan"] = {"min_hours": 3, "max_hours": 6}
+    inst = make(tiny)
+    sol = solve(inst, SolverSettings(time_limit=5, workers=1, neighbourhood_search=False))
+    assert sol.bound >= cost_floor(inst) == 2400 + 20 * 60
+    assert sol.bound <= sol.objective
+
+
+@pytest.mark.parametrize(("n", "seed"), [(4, 1), (5, 2), (6, 3), (5, 4)])
+def test_the_floor_never_exceeds_a_proven_optimum(n, seed):
+    inst = generate(n, seed, profile="small")
+    sol = solve(inst, time_limit=20, workers=2)
+    assert sol.status is Status.OPTIMAL
+    assert validate(inst, sol).ok
+    assert cost_floor(inst) <= sol.objective
+    assert sol.bound >= cost_floor(inst)
