@@ -32,20 +32,21 @@ def minutes_for_full_plan(p: Participant) -> int:
     return max(minutes_of(plan.min_hours), kinds)
 
 
-def day_capacities(inst: Instance, p: Participant) -> list[int]:
-    """Most minutes each day can hold for this participant, roomiest day first."""
+def daily_capacity(inst: Instance, p: Participant) -> list[int]:
+    """Most minutes each day can hold for this participant, Monday first: the minutes
+    they are free inside program hours, and no more than their ``max_hours_per_day``."""
     free = free_minutes_by_day(
         intersect_spans(windows_union(p.availability), windows_union(inst.program_hours))
     )
-    if p.max_hours_per_day is not None:
-        free = [min(f, minutes_of(p.max_hours_per_day)) for f in free]
-    return sorted((f for f in free if f > 0), reverse=True)
+    if p.max_hours_per_day is None:
+        return free
+    return [min(f, minutes_of(p.max_hours_per_day)) for f in free]
 
 
 def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
     """The least this participant's own cost terms can add up to in any schedule."""
     need = minutes_for_full_plan(p)
-    caps = day_capacities(inst, p)
+    caps = sorted((c for c in daily_capacity(inst, p) if c > 0), reverse=True)  # roomiest first
     if p.max_days is not None:
         caps = caps[: p.max_days]
     most = min(sum(caps), minutes_of(p.plan.max_hours))

@@ -66,7 +66,7 @@ def test_the_floor_follows_the_weeks_weights(tiny):
     assert floor_of(tiny, "P1") == 100 + 180
 
 
-def test_the_solver_reports_the_floor_when_its_search_proves_less(tiny):
+def test_a_solved_week_reports_a_bound_no_lower_than_the_floor(tiny):
     # P1 alone, free on Monday for 2 h only, asks for 3 h: short whatever happens.
     tiny["participants"] = [tiny["participants"][0]]
     tiny["participants"][0]["availability"] = [{"day": "mon", "start": "17:00", "end": "19:00"}]

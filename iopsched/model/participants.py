@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from iopsched.bounds import daily_capacity
 from iopsched.instance import minutes_of
 from iopsched.model.context import Ctx
-from iopsched.timegrid import free_minutes_by_day
 
 
 def participant_free_for_their_groups(ctx: Ctx) -> None:
@@ -60,16 +60,13 @@ def participant_daily_hours_within_limits(ctx: Ctx) -> None:
     slot = ctx.grid.slot_minutes
     for p in ctx.instance.participants:
         sessions = ctx.vars.by_participant.get(p.id, [])
-        free = free_minutes_by_day(ctx.cand.participant_spans[p.id])
+        cap = daily_capacity(ctx.instance, p)
         for d, day in ctx.attend_day.get(p.id, {}).items():
             minutes = sum(
                 s.length * slot * lit
                 for s in sessions
                 if (lit := ctx.on_day(s, p.id, d)) is not None
             )
-            cap = free[d]
-            if p.max_hours_per_day is not None:
-                cap = min(cap, minutes_of(p.max_hours_per_day))
-            ctx.model.add(minutes <= cap * day)
+            ctx.model.add(minutes <= cap[d] * day)
             if p.min_hours_per_day:
                 ctx.model.add(minutes >= minutes_of(p.min_hours_per_day) * day)
