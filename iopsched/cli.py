@@ -27,7 +27,7 @@ from iopsched.io import (
     write_json_atomic,
 )
 from iopsched.roster import read_roster, roster_bytes
-from iopsched.solution import Solution
+from iopsched.solution import Solution, Status
 from iopsched.solver import Progress, SolverSettings, solve
 from iopsched.validator import validate
 
@@ -66,9 +66,13 @@ def _pct(x: float | None) -> str:
 def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
     """A short account of a solve for a coordinator."""
     s = solution
+    bound = "-" if s.bound is None else f"{s.bound}"
+    floor = s.stats.cost_floor if s.stats else None
+    if s.status is not Status.OPTIMAL and floor is not None and s.bound == floor:
+        bound += " (cost floor: the days each plan needs; the search proved no more)"
     lines = [
         f"status: {s.status.value}   objective: {s.objective if s.objective is not None else '-'}"
-        f"   bound: {s.bound if s.bound is not None else '-'}   gap: {_pct(s.gap)}"
+        f"   bound: {bound}   gap: {_pct(s.gap)}"
         f"   time: {s.solve_seconds:.1f} s"
     ]
     if s.status.has_schedule:

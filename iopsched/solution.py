@@ -83,6 +83,7 @@ class Stats(BaseModel):
     cost_terms: list[CostTerm] | None = None
     infeasible_because: list[str] | None = None
     progress: list[dict[str, Any]] | None = None
+    cost_floor: float | None = None  # the bound read from the instance alone (iopsched.bounds)
 
 
 class Solution(_Strict):

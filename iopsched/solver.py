@@ -538,6 +538,7 @@ def solve(
         "time_to_first": round(recorder.events[0].elapsed, 3) if recorder.events else None,
         "time_to_best": round(recorder.events[-1].elapsed, 3) if recorder.events else None,
         "first_fit_objective": recorder.first_fit,
+        "cost_floor": recorder.floor,
         "lns_rounds": rounds,
         "limited_groups": len(limits.members),  # groups offered to some eligible people only
         "limited_leads": len(limits.leads),  # groups and 1:1 plans offered fewer therapists

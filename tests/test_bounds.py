@@ -74,6 +74,7 @@ def test_a_solved_week_reports_a_bound_no_lower_than_the_floor(tiny):
     inst = make(tiny)
     sol = solve(inst, SolverSettings(time_limit=5, workers=1, neighbourhood_search=False))
     assert sol.bound >= cost_floor(inst) == 2400 + 20 * 60
+    assert sol.stats.cost_floor == cost_floor(inst)
     assert sol.bound <= sol.objective
 
 

@@ -173,3 +173,22 @@ def test_generate_command_is_deterministic_and_loads(tmp_path):
     assert {p.site for p in inst.participants} == {"S1", "S2"}
     r = CliRunner().invoke(main, ["generate", "--participants", "5", "--profile", "x", "-o", "y"])
     assert r.exit_code == 2
+
+
+def test_the_summary_says_when_the_bound_is_only_the_cost_floor():
+    from conftest import make
+
+    from iopsched.cli import summary
+    from iopsched.solution import Solution, Stats, Status
+
+    week = make(tiny_data())
+
+    def line(status: Status, bound: float) -> str:
+        sol = Solution(
+            instance="tiny", status=status, objective=500, bound=bound, stats=Stats(cost_floor=120)
+        )
+        return summary(week, sol).splitlines()[0]
+
+    assert "bound: 120.0 (cost floor" in line(Status.FEASIBLE, 120)
+    assert "cost floor" not in line(Status.FEASIBLE, 130)  # the search proved more
+    assert "cost floor" not in line(Status.OPTIMAL, 120)
