@@ -7,7 +7,9 @@ whole objective.  Per person the argument is short:
 * served in full, they attend at least the minutes their plan asks for, and a
   day holds no more than the minutes they are free in program hours (and
   their ``max_hours_per_day``): so they come in on at least as many days as
-  their roomiest days need;
+  their roomiest days need; and a member of a group attends each of its
+  meetings, each on its own day, so a plan with group (or education) hours
+  takes at least as many days as the groups that can give those hours meet;
 * not served in full, they cost ``participant_short`` and are short of
   ``min_hours`` by at least what even their roomiest days cannot hold.
 
@@ -18,6 +20,7 @@ restriction, so the solver reports it when its own search proves less.
 from __future__ import annotations
 
 from iopsched.instance import Instance, Participant, minutes_of
+from iopsched.model.grid import eligible_for_group
 from iopsched.timegrid import free_minutes_by_day, intersect_spans, windows_union
 from iopsched.weights import Weights
 
@@ -43,6 +46,27 @@ def daily_capacity(inst: Instance, p: Participant) -> list[int]:
     return [min(f, minutes_of(p.max_hours_per_day)) for f in free]
 
 
+def days_for_groups(inst: Instance, p: Participant, kind: str, need: int) -> int | None:
+    """Fewest days that ``need`` minutes from groups of ``kind`` take (None: no groups can).
+
+    A member attends every meeting of a group, each on a different day, so joining
+    groups that meet at most k times a week takes k days; k must be high enough for
+    the groups meeting at most k times to hold ``need`` minutes between them.
+    """
+    if need <= 0:
+        return 0
+    open_to_them = [g for g in inst.groups if g.kind == kind and eligible_for_group(p, g)]
+    for k in sorted({g.meetings_per_week for g in open_to_them}):
+        held = sum(
+            g.duration_minutes * g.meetings_per_week
+            for g in open_to_them
+            if g.meetings_per_week <= k
+        )
+        if held >= need:
+            return k
+    return None
+
+
 def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
     """The least this participant's own cost terms can add up to in any schedule."""
     need = minutes_for_full_plan(p)
@@ -54,12 +78,18 @@ def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
     short = w.participant_short + w.min_hours_short * max(0, minutes_of(p.plan.min_hours) - most)
     if need == 0:
         return 0
-    if need > most:
+    plan = p.plan
+    group_days = days_for_groups(inst, p, "group", minutes_of(plan.group_hours or 0))
+    education_days = days_for_groups(inst, p, "education", minutes_of(plan.education_hours or 0))
+    if need > most or group_days is None or education_days is None:
         return short
     held, days = 0, 0
     while held < need:  # the roomiest days first: the fewest days that can hold the plan
         held += caps[days]
         days += 1
+    days = max(days, group_days, education_days)
+    if days > len(caps):  # more days than they can come in on (max_days, free days)
+        return short
     return min(w.attendance_day * days, short)
 
 

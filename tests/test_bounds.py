@@ -78,11 +78,57 @@ def test_a_solved_week_reports_a_bound_no_lower_than_the_floor(tiny):
     assert sol.bound <= sol.objective
 
 
-@pytest.mark.parametrize(("n", "seed"), [(4, 1), (5, 2), (6, 3), (5, 4)])
-def test_the_floor_never_exceeds_a_proven_optimum(n, seed):
-    inst = generate(n, seed, profile="small")
+@pytest.mark.parametrize(
+    ("n", "seed", "profile"),
+    [
+        (4, 1, "small"),
+        (5, 2, "small"),
+        (6, 3, "small"),
+        (5, 4, "small"),
+        (5, 1, "evening"),  # evening weeks: their groups meet on 3 days
+        (8, 3, "evening"),
+        (10, 4, "evening"),
+    ],
+)
+def test_the_floor_never_exceeds_a_proven_optimum(n, seed, profile):
+    inst = generate(n, seed, profile=profile)
     sol = solve(inst, time_limit=20, workers=2)
     assert sol.status is Status.OPTIMAL
     assert validate(inst, sol).ok
     assert cost_floor(inst) <= sol.objective
     assert sol.bound >= cost_floor(inst)
+
+
+def test_group_hours_take_as_many_days_as_their_groups_meet(tiny):
+    # G1 meets twice a week (2 x 90 min): 3 group hours take both days, though one
+    # evening would hold P1's 4 h.
+    tiny["participants"][0]["plan"]["group_hours"] = 3
+    assert floor_of(tiny, "P1") == 120
+
+
+def test_groups_meeting_fewer_times_count_only_if_they_hold_the_hours(tiny):
+    tiny["groups"].append(
+        {
+            "id": "G2",
+            "kind": "group",
+            "duration_minutes": 60,
+            "meetings_per_week": 1,
+            "min_size": 2,
+            "max_size": 8,
+        }
+    )
+    tiny["participants"][0]["plan"]["group_hours"] = 1  # G2 alone: one day
+    assert floor_of(tiny, "P1") == 60
+    tiny["participants"][0]["plan"]["group_hours"] = 2  # more than G2 holds: G1's two days
+    assert floor_of(tiny, "P1") == 120
+
+
+def test_group_hours_no_open_group_can_give_leave_them_short(tiny):
+    tiny["participants"][0]["plan"]["group_hours"] = 4  # G1 holds 3 h a week
+    assert floor_of(tiny, "P1") == 2400
+    tiny["participants"][0]["plan"]["group_hours"] = 1
+    tiny["groups"][0]["tags_required"] = ["adult"]  # P1 carries no tags
+    assert floor_of(tiny, "P1") == 2400
+    tiny["groups"][0]["tags_required"] = []
+    tiny["participants"][0]["max_days"] = 1  # G1's two meetings need two days
+    assert floor_of(tiny, "P1") == 2400
