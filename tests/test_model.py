@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from conftest import make
 
@@ -400,3 +405,27 @@ def test_lp_relaxation_knows_what_a_day_holds():
 
     ctx = build_model(make(_six_one_hour_groups()))
     assert lp_bound(ctx.model) == pytest.approx(3 * 60)
+
+
+MODEL_DIGEST = (
+    "import hashlib, sys; from iopsched import load_instance; "
+    "from iopsched.model.build import build_model; "
+    "proto = build_model(load_instance(sys.argv[1])).model.proto; "
+    "print(hashlib.sha256(str(proto).encode()).hexdigest())"
+)
+
+
+def test_the_model_is_the_same_whatever_pythons_hash_seed():
+    """Sets of strings iterate in a new order in every process; the model must not follow."""
+    week = Path(__file__).parent.parent / "instances" / "evening-weekend-80.json"  # avoid pairs
+    digests = set()
+    for seed in ("1", "2", "3"):
+        run = subprocess.run(
+            [sys.executable, "-c", MODEL_DIGEST, str(week)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        digests.add(run.stdout)
+    assert len(digests) == 1

@@ -50,8 +50,8 @@ def identical_groups_filled_in_order(ctx: Ctx) -> None:
 
 def avoided_pairs_never_share_a_group(ctx: Ctx) -> None:
     """Participants who must be kept apart are never in the same group."""
-    for pair in ctx.instance.avoid_pairs():
-        a, b = sorted(pair)
+    # sorted: a set's order changes from run to run, and the model must not
+    for a, b in sorted(tuple(sorted(pair)) for pair in ctx.instance.avoid_pairs()):
         for gv in ctx.vars.groups.values():
             if a in gv.members and b in gv.members:
                 ctx.model.add_at_most_one([gv.members[a], gv.members[b]])
