@@ -69,7 +69,7 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
     bound = "-" if s.bound is None else f"{s.bound}"
     floor = s.stats.cost_floor if s.stats else None
     if s.status is not Status.OPTIMAL and floor is not None and s.bound == floor:
-        bound += " (cost floor: the days each plan needs; the search proved no more)"
+        bound += " (cost floor, read from the plans; the search proved no more)"
     lines = [
         f"status: {s.status.value}   objective: {s.objective if s.objective is not None else '-'}"
         f"   bound: {bound}   gap: {_pct(s.gap)}"
