@@ -69,16 +69,16 @@ def days_for_groups(inst: Instance, p: Participant, kind: str, need: int) -> int
 
 def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
     """The least this participant's own cost terms can add up to in any schedule."""
+    plan = p.plan
     need = minutes_for_full_plan(p)
+    if need == 0:
+        return 0
     caps = sorted((c for c in daily_capacity(inst, p) if c > 0), reverse=True)  # roomiest first
     if p.max_days is not None:
         caps = caps[: p.max_days]
-    most = min(sum(caps), minutes_of(p.plan.max_hours))
+    most = min(sum(caps), minutes_of(plan.max_hours))
     # not served in full: the participant_short term, and min_hours short by what no week holds
-    short = w.participant_short + w.min_hours_short * max(0, minutes_of(p.plan.min_hours) - most)
-    if need == 0:
-        return 0
-    plan = p.plan
+    short = w.participant_short + w.min_hours_short * max(0, minutes_of(plan.min_hours) - most)
     group_days = days_for_groups(inst, p, "group", minutes_of(plan.group_hours or 0))
     education_days = days_for_groups(inst, p, "education", minutes_of(plan.education_hours or 0))
     if need > most or group_days is None or education_days is None:
