@@ -115,12 +115,12 @@ def run(instance: Instance, seconds: float, seed: int) -> tuple[float, int, floa
     return sol.objective or 0.0, served, time.perf_counter() - t0
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("instance")
     parser.add_argument("--seconds", type=float, default=60.0, help="per track")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     week = relaxed(load_instance(args.instance))
     parts = tracks(week)
     total, served = 0.0, 0

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
+from iopsched import load_instance
+from iopsched.model.grid import eligible_for_group
+
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 
 import ladder
+import relaxed_tracks
+
+EXAMPLES = Path(__file__).parent.parent / "instances"
 
 
 def test_tiny_ladder_writes_csv_and_plot(tmp_path):
@@ -83,3 +90,26 @@ def test_highs_time_to_best_is_when_it_first_had_its_final_objective():
     assert _time_to_best([(5.9, 538370.0), (65.8, 538370.0)]) == 5.9
     assert _time_to_best([(1.0, 10.0), (2.0, 8.0), (3.0, 8.0)]) == 2.0
     assert _time_to_best([]) is None
+
+
+def test_relaxed_week_splits_into_tracks_that_share_no_group():
+    week = relaxed_tracks.relaxed(load_instance(EXAMPLES / "evening-weekend-80.json"))
+    assert len(week.therapists) == 3 * 7 and not week.rooms and not week.pins
+    assert all(g.virtual for g in week.groups) and all(p.telehealth for p in week.participants)
+    parts = relaxed_tracks.tracks(week)
+    sizes = sorted((len(t.participants), len(t.groups)) for t in parts)
+    assert sizes == [(13, 6), (31, 9), (36, 10)]
+    owner = {p.id: i for i, t in enumerate(parts) for p in t.participants}
+    assert len(owner) == len(week.participants)
+    for i, t in enumerate(parts):  # nobody may join a group of another track
+        for g in t.groups:
+            assert {owner[p.id] for p in week.participants if eligible_for_group(p, g)} == {i}
+
+
+def test_relaxed_tracks_runs_on_a_tiny_week(tmp_path, tiny, capsys):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(tiny))
+    relaxed_tracks.main([str(path), "--seconds", "1"])
+    out = capsys.readouterr().out
+    assert "tracks solved one by one: objective" in out
+    assert "whole relaxed week:" in out
