@@ -96,6 +96,8 @@ def test_relaxed_week_splits_into_tracks_that_share_no_group():
     week = relaxed_tracks.relaxed(load_instance(EXAMPLES / "evening-weekend-80.json"))
     assert len(week.therapists) == 3 * 7 and not week.rooms and not week.pins
     assert all(g.virtual for g in week.groups) and all(p.telehealth for p in week.participants)
+    assert all(p.primary_therapist is None for p in week.participants)
+    assert week.weights["therapist_peak_load"] == 0
     parts = relaxed_tracks.tracks(week)
     sizes = sorted((len(t.participants), len(t.groups)) for t in parts)
     assert sizes == [(13, 6), (31, 9), (36, 10)]
