@@ -56,13 +56,13 @@ def relaxed(instance: Instance) -> Instance:
         for g in instance.groups
     ]
     people = [
-        p.model_copy(update={"telehealth": True, "primary_therapist": None})
+        p.model_copy(update={"telehealth": True, "primary_therapist": None}).model_dump()
         for p in instance.participants
     ]
     data = instance.model_dump() | {
         "therapists": therapists,
         "groups": groups,
-        "participants": [p.model_dump() for p in people],
+        "participants": people,
         "rooms": [],
         "pins": [],
         "previous": None,
