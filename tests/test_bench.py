@@ -8,12 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make
 
-from iopsched import load_instance
+from iopsched import load_instance, solve, validate
+from iopsched.io import dump_model, write_json_atomic
 from iopsched.model.grid import eligible_for_group
+from iopsched.solution import Solution, Status
+from iopsched.validator import assess
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 
+import fixed_times
 import ladder
 import relaxed_tracks
 
@@ -115,3 +120,46 @@ def test_relaxed_tracks_runs_on_a_tiny_week(tmp_path, tiny, capsys):
     out = capsys.readouterr().out
     assert "tracks solved one by one: objective" in out
     assert "whole relaxed week:" in out
+
+
+def _group_times(sessions):
+    return sorted((s.group, s.day, s.start) for s in sessions if s.group is not None)
+
+
+def test_fixed_times_keeps_the_group_times_and_finds_their_optimum(tiny):
+    week = make(tiny)
+    sol = solve(week, time_limit=10, workers=1)
+    result = fixed_times.with_fixed_times(week, sol.sessions, seconds=10)
+    assert _group_times(result.sessions) == _group_times(sol.sessions)
+    assert result.status == "OPTIMAL"
+    assert result.objective == result.bound == sol.objective == 410  # test_tiny_optimum
+
+
+def test_fixed_times_bound_shows_a_timetable_worse_than_the_weeks_optimum(tiny):
+    # G1 at 17:00 on both days: P2's Monday meeting is then 60 min outside her
+    # Monday 18:00-21:00 preference, on top of the 90 min on Wednesday: 410 + 60.
+    week = make(tiny)
+    sol = solve(week, time_limit=10, workers=1)
+    early = [
+        s.model_copy(update={"start": "17:00", "end": "18:30"}) if s.group else s
+        for s in sol.sessions
+    ]
+    result = fixed_times.with_fixed_times(week, early, seconds=10)
+    assert _group_times(result.sessions) == [("G1", "mon", "17:00"), ("G1", "wed", "17:00")]
+    assert result.objective == result.bound == 470 > sol.objective
+    unmet, _ = assess(week, result.sessions)
+    check = Solution(
+        instance=week.name, status=Status.FEASIBLE, sessions=result.sessions, unmet=unmet
+    )
+    assert validate(week, check).ok
+
+
+def test_fixed_times_runs_on_a_tiny_week(tmp_path, tiny, capsys):
+    week = make(tiny)
+    inst, out = tmp_path / "tiny.json", tmp_path / "sol.json"
+    inst.write_text(json.dumps(tiny))
+    write_json_atomic(out, dump_model(solve(week, time_limit=10, workers=1)))
+    fixed_times.main([str(inst), str(out), "--seconds", "5"])
+    printed = capsys.readouterr().out
+    assert "given schedule:          objective 410" in printed
+    assert "objective 410, 2 fully served, bound 410 (optimal)" in printed
