@@ -32,7 +32,7 @@ from iopsched.io import load_solution
 from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
-from iopsched.model.hints import schedule_values
+from iopsched.model.lns import fixed_except
 from iopsched.solution import Session, Solution, Status
 from iopsched.solver import configure
 from iopsched.validator import assess
@@ -67,15 +67,7 @@ def with_fixed_times(
     """Re-solve ``sessions`` with every group's meeting times kept as they are."""
     ctx = build_model(instance)
     fixed = timing_variables(ctx)
-    model = ctx.model.clone()
-    model.clear_hints()
-    for v in schedule_values(ctx, sessions):
-        if v.var.index in fixed:
-            dom = model.proto.variables[v.var.index].domain
-            dom.clear()
-            dom.extend([v.value, v.value])
-        else:
-            model.add_hint(v.var, v.value)
+    model = fixed_except(ctx, sessions, lambda v: v.var.index not in fixed)
     solver = cp_model.CpSolver()
     configure(solver, SolverSettings(workers=2, seed=seed), seconds, log=False)
     t0 = time.perf_counter()

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from iopsched.model.context import Ctx
-from iopsched.model.hints import schedule_values
+from iopsched.model.hints import Value, schedule_values
 from iopsched.solution import Session
 from iopsched.timegrid import DAYS
 
@@ -108,12 +109,23 @@ class Neighbourhoods:
 
 def restricted_model(ctx: Ctx, sessions: list[Session], part: Neighbourhood) -> cp_model.CpModel:
     """The week's model with every decision outside ``part`` fixed to its value in ``sessions``."""
+    return fixed_except(
+        ctx,
+        sessions,
+        lambda v: v.group in part.groups or v.participant in part.participants,
+    )
+
+
+def fixed_except(
+    ctx: Ctx, sessions: list[Session], free: Callable[[Value], bool]
+) -> cp_model.CpModel:
+    """The week's model with every decision not ``free`` fixed to its value in ``sessions``;
+    the free ones are hinted with it."""
     model = ctx.model.clone()
     model.clear_hints()
     proto = model.proto
     for v in schedule_values(ctx, sessions):
-        free = v.group in part.groups or v.participant in part.participants
-        if free:
+        if free(v):
             model.add_hint(v.var, v.value)
         else:
             dom = proto.variables[v.var.index].domain
