@@ -5,7 +5,8 @@
 Runs the instance several times side by side in one process (seeds 0..runs-1),
 for each solver variant (``--variants``: ``default``; ``whole-week``, the
 plain CP-SAT search from an empty week without first-fit start or
-neighbourhood search), writes one CSV row per run to benchmarks/results/, and
+neighbourhood search; ``whole-week-first``, that search before any round
+whatever the model's size), writes one CSV row per run to benchmarks/results/, and
 prints medians per variant.  For
 every participant left with unmet rows it also checks whether they could be
 fully served *alone* (everyone else removed, groups allowed to run with just
@@ -27,6 +28,8 @@ from iopsched.explain import alone
 VARIANTS = {
     "default": {},
     "whole-week": {"warm_start": False, "neighbourhood_search": False},
+    # the whole-week search first whatever the model's size (the default before 2026-11-26)
+    "whole-week-first": {"whole_week_first_up_to": None},
     # large weeks without limits: every copy open to everyone, every therapist to every session
     "no-limits": {"copies_per_person": None, "therapists_per_session": None},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)

@@ -48,6 +48,16 @@ class SolverSettings(BaseModel):
     whole_week_share: float = Field(
         default=0.1, gt=0, le=1, description="longest whole-week search, as a share of the limit"
     )
+    whole_week_first_up_to: int | None = Field(
+        default=8000,
+        ge=0,
+        description=(
+            "weeks whose model has more variables than this start with neighbourhood rounds, "
+            "and search the whole week only once the rounds stall: presolving a large week "
+            "outlasts the first window (the 80-person example, 14,247 variables, needs about "
+            "15 s before its first whole-week schedule on 2 cores); None: always whole week first"
+        ),
+    )
     stall_share: float = Field(
         default=0.25,
         gt=0,
@@ -369,6 +379,12 @@ def _limits(instance: Instance, settings: SolverSettings, best: _Found | None) -
     return limits_for(instance, copies, leads, best.sessions)
 
 
+def _rounds_first(settings: SolverSettings, variables: int) -> bool:
+    """Whether a model this large starts with neighbourhood rounds, not the whole week."""
+    limit = settings.whole_week_first_up_to
+    return limit is not None and variables > limit
+
+
 def _with_schedule(
     instance: Instance,
     best: _Found,
@@ -464,7 +480,10 @@ def solve(
     bound: float | None = None
     code, rounds, status = cp_model.UNKNOWN, 0, Status.FEASIBLE
     run = _Run()  # Ctrl-C ends the whole solve and keeps the best schedule
-    whole_week = True
+    hopeless = False  # the whole-week search once returned nothing: never again
+    whole_week = not (alternate and _rounds_first(settings, len(proto.variables)))
+    if not whole_week:
+        log.debug("large model: neighbourhood rounds first, the whole week once they stall")
     while (left := clock.left()) > 0.2:
         if whole_week:
             whole = left
@@ -511,10 +530,11 @@ def solve(
             if code == cp_model.UNKNOWN:
                 # Not even the schedule in hand came back: presolving the whole week outlasts
                 # the window, and would again.  Neighbourhood rounds get the time instead.
-                whole_week = False
+                hopeless = True
                 log.debug("whole-week search skipped from now on (presolve outlasts it)")
         best, n = _improve(ctx, best, settings, recorder, clock, bound, stall, run)
         rounds += n
+        whole_week = not hopeless  # the rounds stalled (or the time is up)
         if run.interrupted:
             break
     if code == cp_model.INFEASIBLE and best is None and not run.interrupted:

@@ -146,3 +146,62 @@ def test_a_cohort_frees_one_group_and_everyone_who_may_join_it():
     code, solver = _solve(restricted_model(ctx, sessions, part))
     assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assert solver.objective_value <= sum(t.cost for t in terms)
+
+
+def _count_whole_week_searches(monkeypatch) -> list[float]:
+    """Record when each whole-week search starts (it is the one with a progress callback)."""
+    import time
+
+    from iopsched import solver as solver_module
+
+    real = solver_module._Run.solve
+    starts: list[float] = []
+
+    def recording(self, solver, model, callback=None, stalled=None):
+        if callback is not None:
+            starts.append(time.monotonic())
+        return real(self, solver, model, callback, stalled)
+
+    monkeypatch.setattr(solver_module._Run, "solve", recording)
+    return starts
+
+
+def test_a_large_model_starts_with_neighbourhood_rounds(monkeypatch):
+    """Above ``whole_week_first_up_to`` variables the rounds come first; the whole week waits."""
+    starts = _count_whole_week_searches(monkeypatch)
+    inst = generate(25, 3)
+    settings = SolverSettings(
+        time_limit=4, workers=1, stall_share=1.0, round_seconds=0.5, whole_week_first_up_to=0
+    )
+    sol = solve(inst, settings)
+    assert starts == [], "no round stalled for the whole limit, so no whole-week search"
+    assert sol.stats.lns_rounds > 2
+    assert validate(inst, sol).ok
+
+
+def test_a_small_model_starts_with_the_whole_week(monkeypatch):
+    starts = _count_whole_week_searches(monkeypatch)
+    inst = generate(25, 3)
+    settings = SolverSettings(time_limit=4, workers=1, stall_share=1.0, round_seconds=0.5)
+    assert solve(inst, settings).stats.variables <= settings.whole_week_first_up_to
+    assert len(starts) == 1
+
+
+def test_rounds_that_stall_hand_over_to_the_whole_week(monkeypatch):
+    """A large model still gets its whole-week search once the rounds stop gaining."""
+    from iopsched import solver as solver_module
+
+    starts = _count_whole_week_searches(monkeypatch)
+    calls = []
+
+    def no_gain(ctx, best, settings, recorder, clock, bound, stall, run):
+        calls.append(len(starts))  # whole-week searches begun before these rounds
+        return best, 0
+
+    monkeypatch.setattr(solver_module, "_improve", no_gain)
+    inst = generate(25, 3)
+    settings = SolverSettings(time_limit=3, workers=1, whole_week_first_up_to=0)
+    sol = solve(inst, settings)
+    assert calls[0] == 0, "rounds first"
+    assert len(starts) >= 1, "then the whole week"
+    assert validate(inst, sol).ok
