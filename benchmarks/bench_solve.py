@@ -30,6 +30,8 @@ VARIANTS = {
     "whole-week": {"warm_start": False, "neighbourhood_search": False},
     # the whole-week search first whatever the model's size (the default before 2026-11-26)
     "whole-week-first": {"whole_week_first_up_to": None},
+    # every kind of neighbourhood equally often (the default before 2026-11-26)
+    "uniform-kinds": {"adaptive_neighbourhoods": False},
     # large weeks without limits: every copy open to everyone, every therapist to every session
     "no-limits": {"copies_per_person": None, "therapists_per_session": None},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)

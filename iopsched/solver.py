@@ -65,6 +65,13 @@ class SolverSettings(BaseModel):
         description="either search hands over to the other after this share without a gain",
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
+    adaptive_neighbourhoods: bool = Field(
+        default=True,
+        description=(
+            "draw the kind of part each round frees by what the kind has gained per second "
+            "lately; False: every kind equally often"
+        ),
+    )
     deterministic: bool = Field(
         default=False,
         description=(
@@ -309,12 +316,12 @@ def _improve(
     bound: float | None,
     stall: float,
     run: _Run,
+    hoods: Neighbourhoods,
 ) -> tuple[_Found, int]:
     """Neighbourhood rounds from ``best`` until the time is up or ``stall`` passes without gain.
 
     Returns the best schedule and the number of rounds.
     """
-    hoods = Neighbourhoods(ctx, settings.seed + len(recorder.events))
     size, rounds = 3, 0
     last_gain = clock.now()
     while (left := clock.left()) > 0.2 and clock.now() - last_gain < stall:
@@ -325,6 +332,7 @@ def _improve(
         model = restricted_model(ctx, best.sessions, part)
         solver = cp_model.CpSolver()
         configure(solver, settings, min(left, settings.round_seconds), log=False)
+        began = clock.now()
         code = run.solve(solver, model)
         clock.charge(solver)
         rounds += 1
@@ -339,6 +347,7 @@ def _improve(
                 last_gain = clock.now()
             if found.objective <= best.objective:
                 best = found
+        hoods.learn(part.kind, before - best.objective, clock.now() - began)
         grow = code == cp_model.OPTIMAL
         size = min(len(hoods.groups), size + 1) if grow else max(1, size - 1)
         log.debug(
@@ -481,6 +490,9 @@ def solve(
     code, rounds, status = cp_model.UNKNOWN, 0, Status.FEASIBLE
     run = _Run()  # Ctrl-C ends the whole solve and keeps the best schedule
     hopeless = False  # the whole-week search once returned nothing: never again
+    # one chooser for the whole solve: what it learns about the kinds of part outlives a
+    # whole-week window
+    hoods = Neighbourhoods(ctx, settings.seed, adaptive=settings.adaptive_neighbourhoods)
     whole_week = not (alternate and _rounds_first(settings, len(proto.variables)))
     if not whole_week:
         log.debug("large model: neighbourhood rounds first, the whole week once they stall")
@@ -532,7 +544,7 @@ def solve(
                 # the window, and would again.  Neighbourhood rounds get the time instead.
                 hopeless = True
                 log.debug("whole-week search skipped from now on (presolve outlasts it)")
-        best, n = _improve(ctx, best, settings, recorder, clock, bound, stall, run)
+        best, n = _improve(ctx, best, settings, recorder, clock, bound, stall, run, hoods)
         rounds += n
         whole_week = not hopeless  # the rounds stalled (or the time is up)
         if run.interrupted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from ortools.sat.python import cp_model
 
 from iopsched import solve, validate
@@ -194,7 +195,7 @@ def test_rounds_that_stall_hand_over_to_the_whole_week(monkeypatch):
     starts = _count_whole_week_searches(monkeypatch)
     calls = []
 
-    def no_gain(ctx, best, settings, recorder, clock, bound, stall, run):
+    def no_gain(ctx, best, settings, recorder, clock, bound, stall, run, hoods):
         calls.append(len(starts))  # whole-week searches begun before these rounds
         return best, 0
 
@@ -205,3 +206,34 @@ def test_rounds_that_stall_hand_over_to_the_whole_week(monkeypatch):
     assert calls[0] == 0, "rounds first"
     assert len(starts) >= 1, "then the whole week"
     assert validate(inst, sol).ok
+
+
+def test_every_kind_of_part_is_tried_before_any_is_favoured():
+    hoods = Neighbourhoods(build_model(generate(10, 1)), seed=4)
+    first = []
+    for _ in Neighbourhoods.KINDS:
+        first.append(hoods.choose_kind({"P0001"}))
+        hoods.learn(first[-1], 0.0, 1.0)  # a round of that kind, without gain
+    assert sorted(first) == sorted(Neighbourhoods.KINDS)
+    without_short = {hoods.choose_kind(set()) for _ in range(50)}
+    assert without_short.isdisjoint(Neighbourhoods.NEED_SHORT), "no one short: no such parts"
+
+
+def test_the_kind_that_gains_gets_most_rounds_and_the_others_keep_a_share():
+    hoods = Neighbourhoods(build_model(generate(10, 1)), seed=4)
+    for kind in Neighbourhoods.KINDS:
+        hoods.learn(kind, 3000.0 if kind == "day" else 0.0, 3.0)
+    drawn = [hoods.choose_kind({"P0001"}) for _ in range(2000)]
+    # rates 1000/s against 0: weights 1100 against 100 for each of the five others
+    assert 0.62 < drawn.count("day") / len(drawn) < 0.76
+    assert all(drawn.count(kind) > 60 for kind in Neighbourhoods.KINDS)
+    hoods.learn("day", 0.0, 3.0)  # a round without gain lowers the rate, not to zero at once
+    assert hoods.rate["day"] == pytest.approx(700.0)
+
+
+def test_without_adaptation_every_kind_is_drawn_equally_often():
+    hoods = Neighbourhoods(build_model(generate(10, 1)), seed=4, adaptive=False)
+    for kind in Neighbourhoods.KINDS:
+        hoods.learn(kind, 3000.0 if kind == "day" else 0.0, 3.0)
+    drawn = [hoods.choose_kind({"P0001"}) for _ in range(2400)]
+    assert all(300 < drawn.count(kind) < 500 for kind in Neighbourhoods.KINDS)

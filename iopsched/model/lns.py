@@ -7,7 +7,10 @@ exactly.  The parts are chosen the way the week is coupled: people left short
 with the groups they could join, groups that share people, the sessions of one
 therapist, the sessions of one day, one group with everyone who may join it.
 The number of freed groups grows while rounds are solved to optimality and
-shrinks while they time out.
+shrinks while they time out.  Which kind of part comes next is drawn in
+proportion to what each kind has been gaining per second of search lately (an
+adaptive large neighbourhood search), so the kinds that pay on this week get
+the time, while every kind keeps a share.
 """
 
 from __future__ import annotations
@@ -40,8 +43,13 @@ class Neighbourhoods:
     KINDS = ("unmet", "block", "related", "therapist", "day", "cohort")
     NEED_SHORT = frozenset({"unmet", "block"})  # kinds that start from people left short
 
-    def __init__(self, ctx: Ctx, seed: int):
+    REACTION = 0.3  # weight of the latest round in a kind's running gain rate
+    FLOOR = 0.1  # every kind keeps this share of the best kind's rate
+
+    def __init__(self, ctx: Ctx, seed: int, adaptive: bool = True):
         self.rng = random.Random(seed)
+        self.adaptive = adaptive
+        self.rate: dict[str, float | None] = dict.fromkeys(self.KINDS)  # gain per second
         self.eligible = {gid: set(gv.members) for gid, gv in ctx.vars.groups.items()}
         self.groups_of: dict[str, set[str]] = defaultdict(set)
         for gid, people in self.eligible.items():
@@ -50,9 +58,24 @@ class Neighbourhoods:
         self.therapists = [t.id for t in ctx.instance.therapists]
         self.groups = sorted(self.eligible)
 
-    def pick(self, sessions: list[Session], short: set[str], size: int) -> Neighbourhood:
+    def choose_kind(self, short: set[str]) -> str:
+        """The kind of part to free next: untried kinds first, then by their recent gain rate."""
         kinds = [k for k in self.KINDS if short or k not in self.NEED_SHORT]
-        kind = self.rng.choice(kinds)
+        untried = [k for k in kinds if self.rate.get(k) is None]
+        if not self.adaptive or untried:
+            return self.rng.choice(untried or kinds)
+        rates = [self.rate[k] or 0.0 for k in kinds]
+        floor = self.FLOOR * max(rates) or 1.0  # (all zero: uniform)
+        return self.rng.choices(kinds, [r + floor for r in rates])[0]
+
+    def learn(self, kind: str, gain: float, seconds: float) -> None:
+        """Record what a round of ``kind`` gained in ``seconds`` of search."""
+        now = gain / max(seconds, 0.01)
+        old = self.rate.get(kind)
+        self.rate[kind] = now if old is None else (1 - self.REACTION) * old + self.REACTION * now
+
+    def pick(self, sessions: list[Session], short: set[str], size: int) -> Neighbourhood:
+        kind = self.choose_kind(short)
         members: dict[str, set[str]] = defaultdict(set)
         for s in sessions:
             if s.group is not None:
