@@ -81,6 +81,11 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
         lines.append(f"sessions: {len(s.sessions)} ({detail or 'none'})")
         served = len(instance.participants) - len({r.participant for r in s.unmet})
         lines.append(f"participants with their full plan: {served}/{len(instance.participants)}")
+    if _still_improving(s):
+        lines.append(
+            f"still improving: the last better schedule came at {s.stats.time_to_best:.1f} s of "
+            f"{s.solve_seconds:.1f} s; a longer --time-limit is likely to find a better week"
+        )
     if s.stats and s.stats.infeasible_because:
         lines.append("the hard rules cannot all hold:")
         lines += [f"  - {reason}" for reason in s.stats.infeasible_because]
@@ -96,6 +101,13 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
             lines.append(f"  ... and {len(s.unmet) - limit} more (see the solution file)")
         lines.append("why each is unmet: iopsched explain INSTANCE SOLUTION")
     return "\n".join(lines)
+
+
+def _still_improving(s: Solution) -> bool:
+    """True when a stopped search found its best schedule in the last tenth of its time."""
+    if s.status is not Status.FEASIBLE or s.stats is None or s.stats.time_to_best is None:
+        return False
+    return s.solve_seconds >= 1.0 and s.stats.time_to_best >= 0.9 * s.solve_seconds
 
 
 @click.group()

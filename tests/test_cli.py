@@ -192,3 +192,25 @@ def test_the_summary_says_when_the_bound_is_only_the_cost_floor():
     assert "bound: 120.0 (cost floor" in line(Status.FEASIBLE, 120)
     assert "cost floor" not in line(Status.FEASIBLE, 130)  # the search proved more
     assert "cost floor" not in line(Status.OPTIMAL, 120)
+
+
+def test_the_summary_says_when_more_time_would_likely_help():
+    from conftest import make
+
+    from iopsched.cli import summary
+    from iopsched.solution import Solution, Stats, Status
+
+    week = make(tiny_data())
+
+    def text(status: Status, best_at: float) -> str:
+        stats = Stats(time_to_best=best_at)
+        sol = Solution(
+            instance="tiny", status=status, objective=500, stats=stats, solve_seconds=60.0
+        )
+        return summary(week, sol)
+
+    assert "still improving: the last better schedule came at 58.5 s of 60.0 s" in text(
+        Status.FEASIBLE, 58.5
+    )
+    assert "still improving" not in text(Status.FEASIBLE, 20.0)  # it had settled
+    assert "still improving" not in text(Status.OPTIMAL, 58.5)  # nothing better exists
