@@ -429,3 +429,20 @@ def test_the_model_is_the_same_whatever_pythons_hash_seed():
         )
         digests.add(run.stdout)
     assert len(digests) == 1
+
+
+def test_candidate_starts_are_worked_out_once_and_cannot_be_changed_by_a_caller():
+    from iopsched.generate import generate
+    from iopsched.model.grid import Candidates
+
+    cand = Candidates(generate(10, 1))
+    spans = cand.participant_spans["P0001"]
+    starts = cand.starts(spans, 60)
+    assert len(starts) > 1
+    assert starts is cand.starts(list(spans), 60)  # the same spans, asked again
+    assert starts == set(cand.grid.starts_within(spans, cand.grid.slots(60)))
+    with pytest.raises(AttributeError):
+        starts.add(0)  # type: ignore[attr-defined]
+    mine = starts
+    mine &= {min(starts)}  # a caller narrowing what it was given gets its own set
+    assert len(mine) == 1 and len(cand.starts(spans, 60)) > 1

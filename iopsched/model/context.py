@@ -76,8 +76,8 @@ class Ctx:
         outside = [t for t in s.candidates if t not in ok]
         if not outside:
             return
-        if s.encoded:  # linear, so the LP relaxation sees it too
-            self.model.add(lit + sum(s.at[t] for t in outside) <= 1)
+        if s.encoded:  # a clique of literals, so the LP relaxation sees it too
+            self.model.add_at_most_one([lit, *(s.at[t] for t in outside)])
         elif len(outside) == len(s.candidates):
             self.model.add(lit == 0)
         else:

@@ -129,6 +129,7 @@ class Candidates:
     def __post_init__(self) -> None:
         self.grid = Grid(self.instance.slot_minutes)
         self._group_starts: dict[str, list[int]] = {}
+        self._starts: dict[tuple[tuple[tuple[int, int], ...], int], frozenset[int]] = {}
 
     @cached_property
     def program(self) -> Spans:
@@ -181,8 +182,12 @@ class Candidates:
             return spans
         return intersect_spans(spans, windows_union(participant.family_availability))
 
-    def starts(self, spans: Spans, minutes: int) -> set[int]:
-        return set(self.grid.starts_within(spans, self.grid.slots(minutes)))
+    def starts(self, spans: Spans, minutes: int) -> frozenset[int]:
+        """Starts of a session of ``minutes`` inside ``spans`` (remembered: asked for often)."""
+        key = (tuple(spans), minutes)
+        if key not in self._starts:
+            self._starts[key] = frozenset(self.grid.starts_within(spans, self.grid.slots(minutes)))
+        return self._starts[key]
 
     # ----------------------------------------------------------------- groups
     def facilitators(self, group: Group) -> list[Therapist]:

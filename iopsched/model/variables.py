@@ -122,7 +122,7 @@ def group_variables(model: cp_model.CpModel, cand: Candidates, group: Group) -> 
     if len(by_day) < group.meetings_per_week:
         model.add(run == 0)  # cannot meet often enough; the mandatory rule reports it
     members: dict[str, BoolVar] = {}
-    free: dict[str, set[int]] = {}
+    free: dict[str, frozenset[int]] = {}
     for p in inst.participants:
         if not cand.may_join(p, group):
             continue
@@ -201,7 +201,7 @@ def one_to_one_variables(
         if (place := own & cand.starts(cand.room_spans[r.id], minutes))
     }
     led: set[int] = set().union(*therapists.values()) if therapists else set()
-    placed: set[int] = own if participant.telehealth else set()
+    placed: set[int] = set(own) if participant.telehealth else set()
     for place in rooms.values():
         placed |= place
     starts = sorted(led & placed)
