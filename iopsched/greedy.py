@@ -109,7 +109,6 @@ class Greedy:
         self.people = instance.participant_by_id
         self.order = {p.id: i for i, p in enumerate(instance.participants)}
         self.slot = instance.slot_minutes
-        self._available: dict[tuple[str, int], frozenset[int]] = {}
         prev = instance.previous
         self.previous_members: dict[str, set[str]] = defaultdict(set)
         self.previous_times: dict[str, list[int]] = defaultdict(list)
@@ -150,11 +149,7 @@ class Greedy:
 
     def available_starts(self, pid: str, minutes: int) -> frozenset[int]:
         """Start slots at which the participant is available for ``minutes`` (busy or not)."""
-        key = (pid, minutes)
-        if key not in self._available:
-            spans = self.cand.participant_spans[pid]
-            self._available[key] = frozenset(self.cand.starts(spans, minutes))
-        return self._available[key]
+        return self.cand.starts(self.cand.participant_spans[pid], minutes)
 
     def busy_slots(self, pid: str) -> int:
         """Bit t set: grid slot t overlaps one of the person's booked sessions."""
