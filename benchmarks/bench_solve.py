@@ -32,6 +32,8 @@ VARIANTS = {
     "whole-week-first": {"whole_week_first_up_to": None},
     # every kind of neighbourhood equally often (the default before 2026-11-26)
     "uniform-kinds": {"adaptive_neighbourhoods": False},
+    # CP-SAT's own number of presolve passes (the default before 2026-11-26)
+    "presolve-3": {"presolve_passes": 3},
     # large weeks without limits: every copy open to everyone, every therapist to every session
     "no-limits": {"copies_per_person": None, "therapists_per_session": None},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)

@@ -86,6 +86,13 @@ def test_freeing_one_group_is_never_called_infeasible_with_our_parameters():
     assert set(verdicts.values()) == {"OPTIMAL"}, verdicts
 
 
+@pytest.mark.parametrize("passes", [1, 3])
+def test_presolve_passes_reach_cp_sat(passes):
+    solver = cp_model.CpSolver()
+    configure(solver, SolverSettings(presolve_passes=passes), seconds=1)
+    assert solver.parameters.max_presolve_iterations == passes
+
+
 def test_a_wrong_infeasible_verdict_gets_a_second_opinion(monkeypatch):
     """If CP-SAT's presolve calls a feasible week infeasible, the search without it still runs."""
     from iopsched import solver as solver_module
