@@ -431,6 +431,31 @@ def _with_schedule(
     )
 
 
+def _checked(
+    instance: Instance,
+    solution: Solution,
+    first_fit: _Found | None,
+    bound: float | None,
+    wall: float,
+    stats: dict,
+) -> Solution:
+    """The solution, once our own validator passes it.
+
+    A schedule from the search that breaks a hard rule (or whose cost does not match
+    its sessions) is a defect in the model: it is logged as an error and the
+    first-fit schedule, validated before the search, is returned instead.
+    """
+    report = validate(instance, solution)
+    if report.ok:
+        return solution
+    log.error("internal error: the schedule found fails validation; %s", report.render(5))
+    if first_fit is None:
+        log.error("no validated schedule to fall back on: returning it as found")
+        return solution
+    log.error("returning the first-fit schedule instead")
+    return _with_schedule(instance, first_fit, Status.FEASIBLE, bound, wall, stats)
+
+
 def solve(
     instance: Instance,
     settings: SolverSettings | None = None,
@@ -460,6 +485,7 @@ def solve(
         if best is not None:
             recorder.first_fit = best.objective
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
+    first_fit = best  # validated: the schedule to fall back on should a later one not be
     t_build = time.monotonic()
     try:
         limits = _limits(instance, settings, best)
@@ -598,7 +624,8 @@ def solve(
     if code == cp_model.INFEASIBLE and best is not None:
         log.error("CP-SAT reports infeasible, yet the first-fit schedule is valid; keeping it")
     if best is not None:
-        return _with_schedule(instance, best, status, bound, wall, stats)
+        solution = _with_schedule(instance, best, status, bound, wall, stats)
+        return _checked(instance, solution, first_fit, bound, wall, stats)
     status = Status.INFEASIBLE if code == cp_model.INFEASIBLE else Status.UNKNOWN
     if status is Status.INFEASIBLE:
         stats["infeasible_because"] = explain_infeasible(instance, settings.diagnose_seconds)

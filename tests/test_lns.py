@@ -244,3 +244,23 @@ def test_without_adaptation_every_kind_is_drawn_equally_often():
         hoods.learn(kind, 3000.0 if kind == "day" else 0.0, 3.0)
     drawn = [hoods.choose_kind({"P0001"}) for _ in range(2400)]
     assert all(300 < drawn.count(kind) < 500 for kind in Neighbourhoods.KINDS)
+
+
+def test_a_schedule_failing_validation_never_reaches_the_caller(monkeypatch, caplog):
+    """Should the model ever hand back a schedule that breaks a rule, the first fit is returned."""
+    from iopsched import solver as solver_module
+
+    real = solver_module._found
+
+    def broken(ctx, value):
+        found = real(ctx, value)
+        found.sessions.append(found.sessions[0])  # the same session twice: ids not unique
+        return found
+
+    monkeypatch.setattr(solver_module, "_found", broken)
+    inst = generate(10, 1)
+    with caplog.at_level("ERROR", logger="iopsched"):
+        sol = solve(inst, SolverSettings(time_limit=3, workers=1))
+    assert "fails validation" in caplog.text
+    assert validate(inst, sol).ok
+    assert sol.objective == sol.stats.first_fit_objective
