@@ -23,7 +23,7 @@ from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.grid import Limits
 from iopsched.model.hints import hint_last_week, hint_schedule
 from iopsched.model.limits import limits_for
-from iopsched.model.lns import Neighbourhoods, restricted_model
+from iopsched.model.lns import Neighbourhoods, RoundModels
 from iopsched.solution import CostTerm, Session, Solution, Stats, Status, UnmetRow, relative_gap
 from iopsched.validator import cost_by_rule, validate
 
@@ -332,13 +332,14 @@ def _improve(
     Returns the best schedule and the number of rounds.
     """
     size, rounds = 3, 0
+    models = RoundModels(ctx)
     last_gain = clock.now()
     while (left := clock.left()) > 0.2 and clock.now() - last_gain < stall:
         if run.interrupted:
             break
         short = {row.participant for row in best.unmet}
         part = hoods.pick(best.sessions, short, size)
-        model = restricted_model(ctx, best.sessions, part)
+        model = models.model(best.sessions, part)
         solver = cp_model.CpSolver()
         configure(solver, settings, min(left, settings.round_seconds), log=False)
         began = clock.now()
@@ -356,6 +357,7 @@ def _improve(
                 last_gain = clock.now()
             if found.objective <= best.objective:
                 best = found
+                models.keep(best.sessions, part, solver.value)
         hoods.learn(part.kind, before - best.objective, clock.now() - began)
         grow = code == cp_model.OPTIMAL
         size = min(len(hoods.groups), size + 1) if grow else max(1, size - 1)

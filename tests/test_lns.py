@@ -11,7 +11,7 @@ from iopsched.generate import generate
 from iopsched.greedy import greedy_schedule
 from iopsched.model import extract
 from iopsched.model.build import build_model
-from iopsched.model.lns import Neighbourhood, Neighbourhoods, restricted_model
+from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels, restricted_model
 from iopsched.solver import SolverSettings, configure
 from iopsched.validator import assess
 
@@ -264,3 +264,32 @@ def test_a_schedule_failing_validation_never_reaches_the_caller(monkeypatch, cap
     assert "fails validation" in caplog.text
     assert validate(inst, sol).ok
     assert sol.objective == sol.stats.first_fit_objective
+
+
+def test_round_models_re_fix_only_the_kept_part():
+    """After kept rounds, the cached week is fixed to the latest schedule, as one built anew."""
+    inst = generate(25, 3)
+    sessions = greedy_schedule(inst)
+    ctx = build_model(inst)
+    models = RoundModels(ctx)
+    hoods = Neighbourhoods(ctx, seed=2)
+    nothing = Neighbourhood("none", frozenset(), frozenset())
+    changed = 0
+    for _ in range(4):
+        unmet, _ = assess(inst, sessions)
+        part = hoods.pick(sessions, {row.participant for row in unmet}, size=1)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 2
+        assert solver.solve(models.model(sessions, part)) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        after = extract.schedule(ctx, solver.value)
+        changed += pooled(ctx, after) != pooled(ctx, sessions)
+        sessions = after
+        models.keep(sessions, part, solver.value)
+        code, again = _solve(models.model(sessions, nothing))  # the cached, re-fixed week
+        assert code == cp_model.OPTIMAL
+        assert pooled(ctx, extract.schedule(ctx, again.value)) == pooled(ctx, sessions)
+        assert again.objective_value == solver.objective_value
+    assert changed, "no round changed the schedule: the test would prove nothing"
+    code, anew = _solve(restricted_model(ctx, sessions, nothing))
+    assert code == cp_model.OPTIMAL and anew.objective_value == solver.objective_value
