@@ -138,10 +138,11 @@ def restricted_model(ctx: Ctx, sessions: list[Session], part: Neighbourhood) -> 
 class RoundModels:
     """The models of neighbourhood rounds: the week fixed to the best schedule, a part freed.
 
-    Fixing every decision of a large week is most of the Python work of a round (about
-    0.3 s of 0.45 s for 800 people), so it is done once per schedule: each round
-    clones the fixed week and frees only its part, and a round whose schedule is kept
-    re-fixes only that part, to the values CP-SAT found.
+    Fixing every decision of a large week to a schedule is most of the Python work of
+    a round (on the 800-person week a round took 0.73 s to prepare), so it is done
+    once per schedule: each round clones the fixed week and frees only its part
+    (0.15 s), and a round whose schedule is kept re-fixes only that part, to the
+    values CP-SAT found.
     """
 
     def __init__(self, ctx: Ctx):
