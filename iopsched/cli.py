@@ -35,6 +35,7 @@ T = TypeVar("T")
 
 EXIT_INVALID = 1  # validate: violations found; solve: no schedule
 EXIT_BAD_INPUT = 2
+SAVE_EVERY = 15.0  # seconds between saves of the best schedule so far while solving
 
 
 def _fail_input(error: InputError) -> None:
@@ -192,10 +193,21 @@ def solve_cmd(
         elif live is not None:
             live.update(event)
 
+    saved = [float("-inf")]  # when the best schedule so far was last saved
+
+    def save(best: Solution) -> None:
+        """Keep the best schedule so far in the output file, so a crash loses little."""
+        if output and time.monotonic() - saved[0] >= SAVE_EVERY and validate(inst, best).ok:
+            saved[0] = time.monotonic()
+            try:
+                write_json_atomic(output, dump_model(best))
+            except OSError as error:
+                logging.getLogger("iopsched").warning("could not save the schedule: %s", error)
+
     if live is not None:
         live.start()
     try:
-        solution = solve(inst, settings, on_progress=progress)
+        solution = solve(inst, settings, on_progress=progress, on_schedule=save)
     except KeyboardInterrupt:
         click.echo("\ninterrupted before any schedule was found; nothing written", err=True)
         sys.exit(EXIT_INVALID)

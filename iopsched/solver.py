@@ -326,6 +326,7 @@ def _improve(
     stall: float,
     run: _Run,
     hoods: Neighbourhoods,
+    kept: Callable[[_Found], None],
 ) -> tuple[_Found, int]:
     """Neighbourhood rounds from ``best`` until the time is up or ``stall`` passes without gain.
 
@@ -355,6 +356,7 @@ def _improve(
                 short = {row.participant for row in found.unmet}
                 recorder.offer(found.objective, bound if bound is not None else 0.0, short)
                 last_gain = clock.now()
+                kept(found)
             if found.objective <= best.objective:
                 best = found
                 models.keep(best.sessions, part, solver.value)
@@ -466,6 +468,7 @@ def solve(
     workers: int | None = None,
     seed: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    on_schedule: Callable[[Solution], None] | None = None,
 ) -> Solution:
     """Best schedule for the week within the time limit, with what is left unmet.
 
@@ -473,7 +476,9 @@ def solve(
     optimal, feasible (stopped early; best found so far), infeasible (with the
     conflicting rules in ``stats.infeasible_because``) or unknown (no schedule).
     The first-fit schedule (when it breaks no hard rule) is the first schedule
-    reported and the search starts from it.
+    reported and the search starts from it.  ``on_schedule`` receives each better
+    schedule the search keeps, as a solution with status feasible (the CLI saves
+    it, so that a crash loses no more than the latest search).
     """
     settings = settings or SolverSettings()
     overrides = {"time_limit": time_limit, "workers": workers, "seed": seed}
@@ -481,12 +486,23 @@ def solve(
     t0 = time.monotonic()
     recorder = _Recorder(t0, on_progress, len(instance.participants))
     recorder.floor = float(cost_floor(instance))
+
+    def kept(found: _Found) -> None:
+        """Hand a better schedule to ``on_schedule`` as it is kept."""
+        if on_schedule is not None:
+            stats = {"participants": len(instance.participants), "cost_floor": recorder.floor}
+            wall = time.monotonic() - t0
+            on_schedule(
+                _with_schedule(instance, found, Status.FEASIBLE, recorder.floor, wall, stats)
+            )
+
     hint, best = None, None
     if settings.warm_start:
         hint, best = _first_fit(instance)
         if best is not None:
             recorder.first_fit = best.objective
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
+            kept(best)
     first_fit = best  # validated: the schedule to fall back on should a later one not be
     t_build = time.monotonic()
     try:
@@ -557,6 +573,8 @@ def solve(
                 # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
                 # from it after postsolve when stopped early; the terms are what the schedule gives.
                 found = _found(ctx, solver.value)
+                if best is None or found.objective < best.objective:
+                    kept(found)
                 if best is None or found.objective <= best.objective or code == cp_model.OPTIMAL:
                     best = found
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
@@ -581,7 +599,7 @@ def solve(
                 # the window, and would again.  Neighbourhood rounds get the time instead.
                 hopeless = True
                 log.debug("whole-week search skipped from now on (presolve outlasts it)")
-        best, n = _improve(ctx, best, settings, recorder, clock, bound, stall, run, hoods)
+        best, n = _improve(ctx, best, settings, recorder, clock, bound, stall, run, hoods, kept)
         rounds += n
         whole_week = not hopeless  # the rounds stalled (or the time is up)
         if run.interrupted:

@@ -214,3 +214,20 @@ def test_the_summary_says_when_more_time_would_likely_help():
     )
     assert "still improving" not in text(Status.FEASIBLE, 20.0)  # it had settled
     assert "still improving" not in text(Status.OPTIMAL, 58.5)  # nothing better exists
+
+
+def test_solve_saves_the_best_schedule_so_far_before_a_crash(tmp_path, monkeypatch):
+    """Should the search die (CP-SAT has crashed on rare runs), the output holds its best so far."""
+    from iopsched import cli
+    from iopsched.greedy import first_fit_solution
+
+    def dies_after_a_first_schedule(inst, settings, on_progress=None, on_schedule=None):
+        on_schedule(first_fit_solution(inst))
+        raise RuntimeError("the search died")
+
+    monkeypatch.setattr(cli, "solve", dies_after_a_first_schedule)
+    week, out = _write(tmp_path, tiny_data()), tmp_path / "sol.json"
+    r = CliRunner().invoke(main, ["solve", str(week), "-o", str(out), "--quiet"])
+    assert isinstance(r.exception, RuntimeError)
+    r = CliRunner().invoke(main, ["validate", str(week), str(out)])
+    assert r.exit_code == 0, r.output

@@ -202,7 +202,7 @@ def test_rounds_that_stall_hand_over_to_the_whole_week(monkeypatch):
     starts = _count_whole_week_searches(monkeypatch)
     calls = []
 
-    def no_gain(ctx, best, settings, recorder, clock, bound, stall, run, hoods):
+    def no_gain(ctx, best, settings, recorder, clock, bound, stall, run, hoods, kept):
         calls.append(len(starts))  # whole-week searches begun before these rounds
         return best, 0
 
@@ -293,3 +293,15 @@ def test_round_models_re_fix_only_the_kept_part():
     assert changed, "no round changed the schedule: the test would prove nothing"
     code, anew = _solve(restricted_model(ctx, sessions, nothing))
     assert code == cp_model.OPTIMAL and anew.objective_value == solver.objective_value
+
+
+def test_each_better_schedule_is_handed_over_as_it_is_kept():
+    inst = generate(40, 1)
+    seen = []
+    settings = SolverSettings(time_limit=6, workers=2, round_seconds=1)
+    sol = solve(inst, settings, on_schedule=seen.append)
+    objectives = [s.objective for s in seen]
+    assert len(seen) >= 2, "the first fit and at least one better schedule"
+    assert objectives == sorted(objectives, reverse=True) and len(set(objectives)) == len(seen)
+    assert all(validate(inst, s).ok for s in seen)
+    assert sol.objective <= objectives[-1]
