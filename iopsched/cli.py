@@ -152,6 +152,14 @@ def main(verbose: int) -> None:
     ),
 )
 @click.option("--log-search", is_flag=True, help="Show CP-SAT's own search log.")
+@click.option(
+    "--in-process",
+    is_flag=True,
+    help=(
+        "Search in this process, not in a child process (the default keeps the best "
+        "schedule found should the search crash)."
+    ),
+)
 @click.option("--quiet", is_flag=True, help="No live progress line.")
 @click.option(
     "--json",
@@ -167,6 +175,7 @@ def solve_cmd(
     seed: int,
     deterministic: bool,
     log_search: bool,
+    in_process: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -182,6 +191,7 @@ def solve_cmd(
         seed=seed,
         deterministic=deterministic,
         log_search=log_search,
+        isolated=not in_process,
     )
     live = _Live(len(inst.participants)) if not (quiet or as_json) and _on_terminal() else None
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from iopsched.bounds import cost_floor
 from iopsched.greedy import first_fit_solution
 from iopsched.instance import Instance
+from iopsched.isolate import solve_isolated
 from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
@@ -86,6 +87,13 @@ class SolverSettings(BaseModel):
             "count time (the limit and each round's) in CP-SAT's deterministic work units "
             "instead of seconds (a unit takes a few seconds): the same seed and workers "
             "give the same schedule on every run and machine, while the wall time varies"
+        ),
+    )
+    isolated: bool = Field(
+        default=False,
+        description=(
+            "run the search in a child process (iopsched.isolate): should CP-SAT crash, "
+            "the caller's process survives and gets the best schedule found until then"
         ),
     )
     limits_from: int | None = Field(
@@ -483,6 +491,9 @@ def solve(
     settings = settings or SolverSettings()
     overrides = {"time_limit": time_limit, "workers": workers, "seed": seed}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    if settings.isolated:
+        inner = settings.model_copy(update={"isolated": False})
+        return solve_isolated(instance, inner, on_progress, on_schedule)
     t0 = time.monotonic()
     recorder = _Recorder(t0, on_progress, len(instance.participants))
     recorder.floor = float(cost_floor(instance))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from conftest import tiny_data
 
@@ -214,6 +215,24 @@ def test_the_summary_says_when_more_time_would_likely_help():
     )
     assert "still improving" not in text(Status.FEASIBLE, 20.0)  # it had settled
     assert "still improving" not in text(Status.OPTIMAL, 58.5)  # nothing better exists
+
+
+@pytest.mark.parametrize(("flags", "isolated"), [([], True), (["--in-process"], False)])
+def test_solve_searches_in_a_child_process_unless_told(tmp_path, monkeypatch, flags, isolated):
+    from iopsched import cli
+    from iopsched.greedy import first_fit_solution
+
+    asked = []
+
+    def record(inst, settings, on_progress=None, on_schedule=None):
+        asked.append(settings.isolated)
+        return first_fit_solution(inst)
+
+    monkeypatch.setattr(cli, "solve", record)
+    week = _write(tmp_path, tiny_data())
+    r = CliRunner().invoke(main, ["solve", str(week), "--quiet", *flags])
+    assert r.exit_code == 0, r.output
+    assert asked == [isolated]
 
 
 def test_solve_saves_the_best_schedule_so_far_before_a_crash(tmp_path, monkeypatch):
