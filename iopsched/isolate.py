@@ -1,8 +1,8 @@
 """The search in a child process, so that a crash inside CP-SAT loses only the search.
 
-OR-Tools is native code: should it crash (CP-SAT 9.15 ended a benchmark process
-of this project without a Python traceback twice in about 60 solves), it takes
-the whole process with it, and with it an EHR or intake system that imported
+OR-Tools is native code: should it crash (two benchmark processes of this project
+ended without a Python traceback, with CP-SAT 9.15), it takes the whole process
+with it, and with it an EHR or intake system that imported
 iopsched.  With ``SolverSettings.isolated`` the solve runs in a spawned child
 process and sends back, over a pipe, each progress line, each better schedule
 and the result.  Should the child end without a result, the caller gets the
