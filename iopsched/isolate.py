@@ -50,8 +50,12 @@ def _stop_once(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def child_main(instance_json: str, settings_json: str, conn: Any) -> None:
-    """The child's whole life: solve, and send everything back over ``conn``."""
+def child_main(instance_json: str, settings_json: str, conn: Any, started: float = 0.0) -> None:
+    """The child's whole life: solve, and send everything back over ``conn``.
+
+    ``started`` (``time.time()`` when the caller asked) takes the child's start-up out
+    of a wall-clock time limit, so the caller waits about the limit, not half a second more.
+    """
     from iopsched.solver import SolverSettings, solve  # the child imports the solver itself
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C reaches the parent
@@ -68,6 +72,9 @@ def child_main(instance_json: str, settings_json: str, conn: Any) -> None:
     root.setLevel(logging.DEBUG)
     instance = Instance.model_validate_json(instance_json)
     settings = SolverSettings.model_validate_json(settings_json)
+    if started and not settings.deterministic:  # (work units do not pass while starting)
+        left = settings.time_limit - max(0.0, time.time() - started)
+        settings = settings.model_copy(update={"time_limit": max(0.1, left)})
     try:
         solution = solve(
             instance,
@@ -89,7 +96,7 @@ def solve_isolated(
     settings: Any,
     on_progress: Callable[[Any], None] | None,
     on_schedule: Callable[[Solution], None] | None,
-    target: Callable[[str, str, Any], None] = child_main,
+    target: Callable[[str, str, Any, float], None] = child_main,
 ) -> Solution:
     """``solve()`` in a child process (see the module); ``settings.isolated`` is off there."""
     t0 = time.monotonic()
@@ -97,7 +104,7 @@ def solve_isolated(
     receive, send = spawn.Pipe(duplex=False)
     child = spawn.Process(
         target=target,
-        args=(instance.model_dump_json(), settings.model_dump_json(), send),
+        args=(instance.model_dump_json(), settings.model_dump_json(), send, time.time()),
         daemon=True,
     )
     child.start()

@@ -50,11 +50,11 @@ def test_a_crashed_search_still_returns_its_best_schedule(caplog):
     assert "ended without a result" in caplog.text
 
 
-def _dies_at_once(instance_json: str, settings_json: str, conn) -> None:
+def _dies_at_once(instance_json: str, settings_json: str, conn, started: float) -> None:
     os._exit(3)
 
 
-def _fails(instance_json: str, settings_json: str, conn) -> None:
+def _fails(instance_json: str, settings_json: str, conn, started: float) -> None:
     conn.send(("error", "ValueError: something inside the search"))
 
 
