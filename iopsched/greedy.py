@@ -462,7 +462,11 @@ class Greedy:
                 continue
             if here == 0 and length < min_day:
                 continue
-            options.append((not 0 < here < min_day, here == 0, -here, a))  # top up short days
+            # a day short of the daily minimum first when this session lifts it to the
+            # minimum, then days already at it; a session that leaves a day short is wasted
+            # (the day is emptied at the end) unless nothing else fits
+            lifts = 0 < here < min_day <= here + length
+            options.append((not lifts, here + length < min_day, here == 0, -here, a))
         for *_, a in sorted(options):
             b = a + length
             for lead in sorted(therapists, key=lambda t: (self.book.minutes[t.id], t.id)):

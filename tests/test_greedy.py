@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iopsched import solve, validate
+from iopsched import Instance, solve, validate
 from iopsched.generate import generate
 from iopsched.greedy import first_fit_solution, greedy_schedule
 
@@ -41,3 +41,60 @@ def test_validator_cost_terms_equal_the_solvers():
     assert report.ok, report.render()
     key = lambda t: (t.rule, t.subject)  # noqa: E731
     assert sorted(report.cost_terms, key=key) == sorted(sol.stats.cost_terms, key=key)
+
+
+def test_a_one_to_one_session_goes_where_it_keeps_a_day_at_the_daily_minimum():
+    """Topping up a day that stays below min_hours_per_day wastes the session: the day is
+    emptied at the end.  Here Tuesday holds 1 h of education and Monday a 2.5 h group;
+    a 45-minute individual session lifts neither Tuesday to 2.5 h, so it goes on Monday."""
+    evenings = [
+        {"day": "mon", "start": "17:00", "end": "21:00"},
+        {"day": "tue", "start": "17:00", "end": "21:00"},
+    ]
+    person = {
+        "availability": evenings,
+        "min_hours_per_day": 2.5,
+        "plan": {"min_hours": 4.25, "max_hours": 6, "individual": {"sessions": 1, "minutes": 45}},
+    }
+    inst = Instance.model_validate(
+        {
+            "name": "daily-minimum",
+            "program_hours": evenings,
+            "rooms": [{"id": "R1", "capacity": 4}, {"id": "R2", "capacity": 2}],
+            "therapists": [
+                {
+                    "id": "T1",
+                    "modalities": ["group", "education", "individual"],
+                    "availability": evenings,
+                    "max_hours_per_week": 20,
+                }
+            ],
+            "groups": [
+                {
+                    "id": "G",
+                    "kind": "group",
+                    "duration_minutes": 150,
+                    "meetings_per_week": 1,
+                    "min_size": 2,
+                    "max_size": 4,
+                    "fixed_times": [{"day": "mon", "start": "17:00"}],
+                },
+                {
+                    "id": "E",
+                    "kind": "education",
+                    "duration_minutes": 60,
+                    "meetings_per_week": 1,
+                    "min_size": 2,
+                    "max_size": 4,
+                    "fixed_times": [{"day": "tue", "start": "17:00"}],
+                },
+            ],
+            "participants": [{"id": "P1", **person}, {"id": "P2", **person}],
+        }
+    )
+    sol = first_fit_solution(inst)
+    assert validate(inst, sol).ok
+    individual = [s for s in sol.sessions if s.kind == "individual"]
+    assert sorted(s.participants[0] for s in individual) == ["P1", "P2"]
+    assert {s.day for s in individual} == {"mon"}
+    assert not [row for row in sol.unmet if row.requirement == "individual"]
