@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import statistics
 import time
 from pathlib import Path
 
 from iopsched import Instance, SolverSettings, load_instance, solve, validate
 from iopsched.explain import alone
+from iopsched.io import write_bytes_atomic
 
 VARIANTS = {
     "default": {},
@@ -129,12 +131,13 @@ def run_once(
 
 
 def write_rows(rows: list[dict], path: Path) -> None:
-    """One CSV row per run."""
+    """One CSV row per run (written atomically: a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_bytes_atomic(path, text.getvalue().encode())
 
 
 def main() -> None:
@@ -175,7 +178,8 @@ def main() -> None:
                 )
                 rows.append(row)
                 print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-    write_rows(rows, args.out)
+                write_rows(rows, args.out)  # after every run: a crash loses only the run
+
     for name, variant in dict.fromkeys((r["instance"], r["variant"]) for r in rows):
         mine = [r for r in rows if r["instance"] == name and r["variant"] == variant]
         print(

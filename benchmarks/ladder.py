@@ -24,6 +24,7 @@ import resource
 import statistics
 import time
 from pathlib import Path
+from queue import Empty
 
 from bench_solve import write_rows  # same folder
 
@@ -137,15 +138,34 @@ def _child(job, args: tuple, queue) -> None:
     queue.put(job(*args))
 
 
-def isolated(job, *args) -> dict:
-    """``job(*args)`` in a fresh process (so peak memory is this run's alone)."""
+def isolated(job, *args, attempts: int = 2) -> dict:
+    """``job(*args)`` in a fresh process (so peak memory is this run's alone).
+
+    A run whose process dies without a row (CP-SAT has crashed on rare runs) is
+    started once more, and said so; a second crash stops the ladder with the reason.
+    """
     ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(job, args, queue))
-    proc.start()
-    row = queue.get()
-    proc.join()
-    return row
+    for attempt in range(1, attempts + 1):
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_child, args=(job, args, queue))
+        proc.start()
+        while True:
+            try:
+                row = queue.get(timeout=1.0)
+                break
+            except Empty:
+                if not proc.is_alive() and queue.empty():
+                    row = None
+                    break
+        proc.join()
+        if row is not None:
+            return row
+        print(
+            f"{job.__name__}{args}: its process ended without a result "
+            f"(exit code {proc.exitcode}), attempt {attempt} of {attempts}",
+            flush=True,
+        )
+    raise RuntimeError(f"{job.__name__}{args} crashed {attempts} times")
 
 
 def with_mip(row: dict, mip: dict) -> dict:

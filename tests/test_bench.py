@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,29 @@ import ladder
 import relaxed_tracks
 
 EXAMPLES = Path(__file__).parent.parent / "instances"
+
+
+def crash(path: str) -> dict:
+    """A ladder job whose process dies the first time it runs (as a CP-SAT crash would)."""
+    flag = Path(path)
+    if not flag.exists():
+        flag.touch()
+        os._exit(11)
+    return {"ran": "again"}
+
+
+def always_crash(path: str) -> dict:
+    os._exit(11)
+
+
+def test_a_ladder_run_that_crashes_is_run_once_more(tmp_path, capsys):
+    assert ladder.isolated(crash, str(tmp_path / "crashed")) == {"ran": "again"}
+    assert "ended without a result (exit code 11), attempt 1 of 2" in capsys.readouterr().out
+
+
+def test_a_ladder_run_that_keeps_crashing_stops_the_ladder_instead_of_hanging(tmp_path):
+    with pytest.raises(RuntimeError, match="crashed 2 times"):
+        ladder.isolated(always_crash, str(tmp_path / "x"))
 
 
 def test_tiny_ladder_writes_csv_and_plot(tmp_path):
