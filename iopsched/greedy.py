@@ -4,8 +4,9 @@ Groups go first, each at the times most of the people who still need its hours
 can make (the times last week's schedule used come first); they are filled in
 order of need, then intake order.  Individual and family sessions are fitted
 afterwards where participant, therapist and a room are free, on days the
-participant already comes in where possible.  Finally, days left below a
-participant's ``min_hours_per_day`` are emptied.
+participant already comes in where possible (first a day below their
+``min_hours_per_day``, but only when the session lifts it to the minimum).  Finally,
+days left below a participant's ``min_hours_per_day`` are emptied.
 
 It is fast and never consults the CP-SAT model, so it serves twice: as the
 baseline iopsched is measured against, and as the warm start of the solver.
