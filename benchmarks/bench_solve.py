@@ -35,8 +35,10 @@ VARIANTS = {
     "whole-week-first": {"whole_week_first_up_to": None},
     # every kind of neighbourhood equally often (the default before 2026-11-26)
     "uniform-kinds": {"adaptive_neighbourhoods": False},
-    # CP-SAT's own number of presolve passes (the default before 2026-11-26)
+    # CP-SAT's own number of presolve passes (the default until 2026-11-26)
     "presolve-3": {"presolve_passes": 3},
+    # two presolve passes with CP-SAT's local search (never run after a single pass)
+    "presolve-2-local-search": {"presolve_passes": 2, "local_search": True},
     # large weeks without limits: every copy open to everyone, every therapist to every session
     "no-limits": {"copies_per_person": None, "therapists_per_session": None},
     # the search in a child process, as the command line runs it (iopsched.isolate)
@@ -80,8 +82,11 @@ def run_once(
     alone_check: bool = True,
     deterministic: bool = False,
     round_seconds: float | None = None,
+    isolated: bool = False,
 ) -> dict:
     rounds = {} if round_seconds is None else {"round_seconds": round_seconds}
+    if isolated:
+        rounds["isolated"] = True
     settings = SolverSettings(
         time_limit=time_limit,
         workers=workers,
@@ -126,6 +131,7 @@ def run_once(
         "unmet_but_servable_alone": len(could) if could is not None else None,
         "first_fit_objective": getattr(stats, "first_fit_objective", None),
         "lns_rounds": getattr(stats, "lns_rounds", None),
+        "search_exit_code": getattr(stats, "search_exit_code", None),  # a crashed child search
         "valid": report.ok,
     }
 
@@ -159,6 +165,11 @@ def main() -> None:
         help="time limits in CP-SAT work units: runs repeat exactly, so A/B tests see no noise",
     )
     parser.add_argument("--round-seconds", type=float, help="time limit of one LNS round")
+    parser.add_argument(
+        "--isolated",
+        action="store_true",
+        help="every variant searches in a child process: a crash ends only its run",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/solve.csv"))
     args = parser.parse_args()
     rows = []
@@ -175,6 +186,7 @@ def main() -> None:
                     not args.no_alone_check,
                     args.deterministic,
                     args.round_seconds,
+                    args.isolated,
                 )
                 rows.append(row)
                 print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)

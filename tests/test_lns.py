@@ -93,6 +93,18 @@ def test_presolve_passes_reach_cp_sat(passes):
     assert solver.parameters.max_presolve_iterations == passes
 
 
+@pytest.mark.parametrize(
+    ("passes", "asked", "on"),
+    [(2, True, True), (2, False, False), (1, True, False)],  # one pass: never (test_crash.py)
+)
+def test_local_search_only_after_more_than_one_presolve_pass(passes, asked, on):
+    solver = cp_model.CpSolver()
+    configure(solver, SolverSettings(presolve_passes=passes, local_search=asked), seconds=1)
+    assert solver.parameters.use_feasibility_jump is on
+    if not on:
+        assert solver.parameters.num_violation_ls == 0
+
+
 def test_a_wrong_infeasible_verdict_gets_a_second_opinion(monkeypatch):
     """If CP-SAT's presolve calls a feasible week infeasible, the search without it still runs."""
     from iopsched import solver as solver_module
