@@ -84,15 +84,15 @@ def run_once(
     round_seconds: float | None = None,
     isolated: bool = False,
 ) -> dict:
-    rounds = {} if round_seconds is None else {"round_seconds": round_seconds}
+    extra: dict = {} if round_seconds is None else {"round_seconds": round_seconds}
     if isolated:
-        rounds["isolated"] = True
+        extra["isolated"] = True
     settings = SolverSettings(
         time_limit=time_limit,
         workers=workers,
         seed=seed,
         deterministic=deterministic,
-        **rounds,
+        **extra,
         **VARIANTS[variant],
     )
     t0 = time.perf_counter()
@@ -168,7 +168,10 @@ def main() -> None:
     parser.add_argument(
         "--isolated",
         action="store_true",
-        help="every variant searches in a child process: a crash ends only its run",
+        help=(
+            "every variant searches in a child process: a crash ends only its run "
+            "(the no-blocks experiment's patch does not reach the child)"
+        ),
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/solve.csv"))
     args = parser.parse_args()

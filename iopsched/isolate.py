@@ -1,15 +1,15 @@
 """The search in a child process, so that a crash inside CP-SAT loses only the search.
 
-OR-Tools is native code: should it crash (two benchmark processes of this project
-ended without a Python traceback, with CP-SAT 9.15), it takes the whole process
-with it, and with it an EHR or intake system that imported
-iopsched.  With ``SolverSettings.isolated`` the solve runs in a spawned child
-process and sends back, over a pipe, each progress line, each better schedule
-and the result.  Should the child end without a result, the caller gets the
-best schedule it had sent (status ``feasible``, validated like any other) and an
-error in the log, or, before any schedule, status ``unknown``.  Ctrl-C (or a
-KeyboardInterrupt in a callback) asks the child to stop, and its best schedule is
-returned as usual.
+OR-Tools is native code: should it crash (CP-SAT 9.15 did in this project's
+runs, until ``SolverSettings.local_search`` kept it out of the subsolvers that
+crashed; others may remain), it takes the whole process with it, and with it an
+EHR or intake system that imported iopsched.  With ``SolverSettings.isolated``
+the solve runs in a spawned child process and sends back, over a pipe, each
+progress line, each better schedule and the result.  Should the child end
+without a result, the caller gets the best schedule it had sent (status
+``feasible``, validated like any other) and an error in the log, or, before any
+schedule, status ``unknown``.  Ctrl-C (or a KeyboardInterrupt in a callback)
+asks the child to stop, and its best schedule is returned as usual.
 
 Only the instance and the settings go to the child, and only schedules, progress
 and log lines come back; nothing leaves the machine.
@@ -23,10 +23,14 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iopsched.instance import Instance
 from iopsched.solution import Solution, Stats, Status
+from iopsched.validator import assess, validate
+
+if TYPE_CHECKING:  # the solver imports this module
+    from iopsched.solver import Progress, SolverSettings
 
 log = logging.getLogger("iopsched")
 
@@ -93,8 +97,8 @@ def child_main(instance_json: str, settings_json: str, conn: Any, started: float
 
 def solve_isolated(
     instance: Instance,
-    settings: Any,
-    on_progress: Callable[[Any], None] | None,
+    settings: SolverSettings,
+    on_progress: Callable[[Progress], None] | None,
     on_schedule: Callable[[Solution], None] | None,
     target: Callable[[str, str, Any, float], None] = child_main,
 ) -> Solution:
@@ -165,8 +169,6 @@ def _after_crash(
 ) -> Solution:
     """The best schedule the child sent, or none, marked with how the child ended."""
     if best is not None:
-        from iopsched.validator import validate
-
         report = validate(instance, best)
         if not report.ok:
             log.error("the last schedule the search sent breaks %d rule(s)", len(report.violations))
@@ -174,9 +176,7 @@ def _after_crash(
     if best is not None:
         stats = (best.stats or Stats()).model_dump() | {"search_exit_code": exitcode}
         return best.model_copy(update={"solve_seconds": round(wall, 3), "stats": Stats(**stats)})
-    from iopsched.validator import assess  # the unmet rows of an empty week
-
-    unmet, _ = assess(instance, [])
+    unmet, _ = assess(instance, [])  # the unmet rows of an empty week
     return Solution(
         instance=instance.name,
         status=Status.UNKNOWN,
