@@ -78,8 +78,8 @@ class SolverSettings(BaseModel):
         default=False,
         description=(
             "CP-SAT's local-search subsolvers (feasibility jump and violation local search); "
-            "never with a single presolve pass, after which OR-Tools 9.15 crashes in them "
-            "on some models (a segmentation fault while they compile a cumulative)"
+            "never with a single presolve pass, which can leave a room pool's cumulative "
+            "in pieces without variables, on which OR-Tools 9.15 crashes in them"
         ),
     )
     adaptive_neighbourhoods: bool = Field(
@@ -240,8 +240,8 @@ def configure(
     p.random_seed = settings.seed
     p.max_presolve_iterations = settings.presolve_passes
     if not settings.local_search or settings.presolve_passes < 2:
-        # OR-Tools 9.15 segfaults in LsEvaluator (CompiledReservoirConstraint) on some
-        # neighbourhood models presolved only once; tests/test_crash.py keeps one of them
+        # OR-Tools 9.15 segfaults in LsEvaluator when one presolve pass leaves a cumulative
+        # without variables (a piece split off a room pool); tests/test_crash.py keeps one
         p.use_feasibility_jump = False
         p.num_violation_ls = 0
     p.relative_gap_limit = settings.relative_gap_limit

@@ -5,13 +5,24 @@ The model is one round of the search on ``iopsched generate --participants 200
 ended the process with a segmentation fault.  Solved on its own with the round's
 parameters (2 workers, seed 9, one presolve pass) it crashed in each of 7 runs,
 and with other seeds too: in the local-search evaluator (``LsEvaluator``) of
-CP-SAT's feasibility jump, while it compiled a cumulative constraint
-(``CompiledReservoirConstraint::InitializeDenseIndexToEvents``, from gdb).  It did
-not crash with one worker (4 runs), two presolve passes (7), three (2), no
-presolve (2), or CP-SAT's local search off (5).  iopsched presolves once and keeps
-local search off (``SolverSettings.local_search``); asked for local search, it
-gets it only with two or more presolve passes.  Each solve runs in a child
-process, so a crash fails this test instead of ending the test run.
+CP-SAT's feasibility jump, in ``CompiledReservoirConstraint::
+InitializeDenseIndexToEvents`` (gdb).  It did not crash with one worker (4 runs),
+two presolve passes (7), three (2), no presolve (2), or CP-SAT's local search off
+(5).
+
+Why, from CP-SAT's dump of the presolved model (``CppFlags.cp_model_dump_models``):
+the single presolve pass split two of the four room-pool cumulatives by time and
+left a piece of each holding one fixed interval and no variable at all; the
+evaluator indexes a constraint by its variables and writes out of bounds when
+there are none.  A second pass removes such pieces.  Neither dropping the absent
+intervals from the cumulatives nor making the fixed ones constant stopped the
+crash (4 runs each); a constant interval spanning the week in each cumulative,
+with one more unit of capacity, kept the presolve from splitting them and did.
+
+iopsched presolves once and keeps local search off (``SolverSettings.local_search``);
+asked for local search, it gets it only with two or more presolve passes.  Each
+solve runs in a child process, so a crash fails this test instead of ending the
+test run.
 """
 
 from __future__ import annotations
