@@ -17,7 +17,8 @@ evaluator indexes a constraint by its variables and writes out of bounds when
 there are none.  A second pass removes such pieces.  Neither dropping the absent
 intervals from the cumulatives nor making the fixed ones constant stopped the
 crash (4 runs each); a constant interval spanning the week in each cumulative,
-with one more unit of capacity, kept the presolve from splitting them and did.
+with one more unit of capacity, kept the presolve from splitting them and
+stopped it (5 runs).
 
 iopsched presolves once and keeps local search off (``SolverSettings.local_search``);
 asked for local search, it gets it only with two or more presolve passes.  Each
