@@ -19,6 +19,7 @@ from iopsched.validator import assess
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 
+import bench_solve
 import fixed_times
 import ladder
 import relaxed_tracks
@@ -47,6 +48,16 @@ def test_a_ladder_run_that_crashes_is_run_once_more(tmp_path, capsys):
 def test_a_ladder_run_that_keeps_crashing_stops_the_ladder_instead_of_hanging(tmp_path):
     with pytest.raises(RuntimeError, match="crashed 2 times"):
         ladder.isolated(always_crash, str(tmp_path / "x"))
+
+
+def test_minutes_only_solves_the_week_without_the_per_person_cost(tiny):
+    inst = make(tiny)
+    assert bench_solve.searched_week(inst, "default") is inst
+    week = bench_solve.searched_week(inst, "minutes-only")
+    assert week.weights["participant_short"] == 0
+    assert inst.weights.get("participant_short") != 0  # the week given is left alone
+    row = bench_solve.run_once(inst, "minutes-only", 0, 10, 1, alone_check=False)
+    assert row["valid"] and row["variant"] == "minutes-only"
 
 
 def test_tiny_ladder_writes_csv_and_plot(tmp_path):
