@@ -46,6 +46,8 @@ VARIANTS = {
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
     # experiment: participant_short weighted 0 in the week solved (objectives not comparable)
     "minutes-only": {},
+    # no bound from the week without staff and room limits (the default before 2026-11-26)
+    "no-relaxation": {"relaxation_share": 0.0},
 }
 
 
@@ -133,6 +135,8 @@ def run_once(
         "status": sol.status.value,
         "objective": sol.objective,
         "bound": sol.bound,
+        "cost_floor": getattr(stats, "cost_floor", None),
+        "relaxation_bound": getattr(stats, "relaxation_bound", None),
         "gap": round(sol.gap, 4) if sol.gap is not None else None,
         "fully_served": len(inst.participants) - len(unmet_people),
         "fully_served_share": round(1 - len(unmet_people) / max(1, len(inst.participants)), 3),
@@ -219,6 +223,8 @@ def main() -> None:
             "best_s",
             "objective",
             "bound",
+            "cost_floor",
+            "relaxation_bound",
             "gap",
             "fully_served_share",
             "unmet_but_servable_alone",

@@ -89,6 +89,7 @@ def run_one(size: str, seed: int, time_limit: float, workers: int) -> dict:
         "status": sol.status.value,
         "objective": sol.objective,
         "bound": sol.bound,
+        "relaxation_bound": getattr(stats, "relaxation_bound", None),
         "gap": round(sol.gap, 4) if sol.gap is not None else None,
         "compliance": _share(sol, n),
         "unmet_hours": _hours(sol),

@@ -69,8 +69,12 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
     s = solution
     bound = "-" if s.bound is None else f"{s.bound}"
     floor = s.stats.cost_floor if s.stats else None
-    if s.status is not Status.OPTIMAL and floor is not None and s.bound == floor:
-        bound += " (cost floor, read from the plans; the search proved no more)"
+    relaxed = s.stats.relaxation_bound if s.stats else None
+    if s.status is not Status.OPTIMAL and s.bound is not None:
+        if floor is not None and s.bound == floor:
+            bound += " (cost floor, read from the plans; the search proved no more)"
+        elif relaxed is not None and s.bound == relaxed:
+            bound += " (proven on the week without staff and room limits, track by track)"
     lines = [
         f"status: {s.status.value}   objective: {s.objective if s.objective is not None else '-'}"
         f"   bound: {bound}   gap: {_pct(s.gap)}"

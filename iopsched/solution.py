@@ -84,6 +84,8 @@ class Stats(BaseModel):
     infeasible_because: list[str] | None = None
     progress: list[dict[str, Any]] | None = None
     cost_floor: float | None = None  # the bound read from the instance alone (iopsched.bounds)
+    # the bound proven on the week without staff and room limits (iopsched.relaxation)
+    relaxation_bound: float | None = None
 
 
 class Solution(_Strict):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
-from iopsched.bounds import cost_floor
+from iopsched.bounds import cost_floor, participant_floor
 from iopsched.greedy import first_fit_solution
 from iopsched.instance import Instance
 from iopsched.isolate import solve_isolated
@@ -25,8 +25,10 @@ from iopsched.model.grid import Limits
 from iopsched.model.hints import hint_last_week, hint_schedule
 from iopsched.model.limits import limits_for
 from iopsched.model.lns import Neighbourhoods, RoundModels
+from iopsched.relaxation import track_ids, track_week
 from iopsched.solution import CostTerm, Session, Solution, Stats, Status, UnmetRow, relative_gap
 from iopsched.validator import cost_by_rule, validate
+from iopsched.weights import Weights
 
 log = logging.getLogger("iopsched")
 
@@ -102,6 +104,23 @@ class SolverSettings(BaseModel):
         description=(
             "run the search in a child process (iopsched.isolate): should CP-SAT crash, "
             "the caller's process survives and gets the best schedule found until then"
+        ),
+    )
+    relaxation_share: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description=(
+            "most of the limit spent proving a bound on the week without staff and room "
+            "limits, track by track (iopsched.relaxation), before the search; 0: never"
+        ),
+    )
+    relaxation_track_size: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "only tracks of at most this many participants are solved for that bound (larger "
+            "ones are seldom proven within the share and count their cost floor)"
         ),
     )
     limits_from: int | None = Field(
@@ -413,6 +432,69 @@ def _second_opinion(ctx: Ctx, settings: SolverSettings, run: _Run) -> _Found | N
     return _found(ctx, solver.value)
 
 
+class _StopAt(cp_model.CpSolverSolutionCallback):
+    """Stops the search at a schedule costing no more than ``target``."""
+
+    def __init__(self, target: float):
+        super().__init__()
+        self.target = target
+
+    def on_solution_callback(self) -> None:
+        if self.objective_value <= self.target:
+            self.stop_search()
+
+
+def _least_cost(
+    week: Instance,
+    settings: SolverSettings,
+    seconds: float,
+    target: float,
+    clock: _Clock,
+    run: _Run,
+) -> float:
+    """What CP-SAT proves within ``seconds`` that every schedule of ``week`` costs at least
+    (0 when it proves nothing); it stops early at a schedule costing ``target`` or less,
+    since no bound above that can be proven."""
+    ctx = build_model(week)
+    hint_schedule(ctx, first_fit_solution(week).sessions)  # a good schedule prunes the search
+    solver = cp_model.CpSolver()
+    configure(solver, settings, seconds, log=False)
+    code = run.solve(solver, ctx.model, _StopAt(target))
+    clock.charge(solver)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return 0.0
+    bound = solver.best_objective_bound
+    return round(bound, 6) if math.isfinite(bound) else 0.0
+
+
+def _relaxation_bound(
+    instance: Instance, settings: SolverSettings, clock: _Clock, run: _Run
+) -> float | None:
+    """A bound from the week without staff and room limits (iopsched.relaxation), or None
+    when no track is small enough to try: each track of at most ``relaxation_track_size``
+    people is searched for its least cost within its share of ``relaxation_share`` of the
+    limit, and every track counts at least its people's cost floor."""
+    parts = track_ids(instance)
+    todo = sum(len(ids) <= settings.relaxation_track_size for ids in parts)
+    if settings.relaxation_share <= 0 or not todo:
+        return None
+    w = Weights.resolve(instance.weights)
+    people = instance.participant_by_id
+    end = clock.now() + settings.relaxation_share * settings.time_limit
+    total = 0.0
+    for ids in parts:  # smallest first: time a small track leaves goes to the larger ones
+        floor = float(sum(participant_floor(instance, people[pid], w) for pid in ids))
+        if len(ids) <= settings.relaxation_track_size:
+            seconds = (end - clock.now()) / todo
+            todo -= 1
+            if seconds >= 0.1 and not run.interrupted:
+                week = track_week(instance, ids)
+                floor = max(floor, _least_cost(week, settings, seconds, floor, clock, run))
+        total += floor
+    log.debug("bound from the week without staff and room limits: %.0f", total)
+    return total
+
+
 def _limits(instance: Instance, settings: SolverSettings, best: _Found | None) -> Limits:
     """Candidate limits for a large week, around the first-fit schedule (none for others)."""
     small = settings.limits_from is None or len(instance.participants) < settings.limits_from
@@ -509,12 +591,13 @@ def solve(
         return solve_isolated(instance, inner, on_progress, on_schedule)
     t0 = time.monotonic()
     recorder = _Recorder(t0, on_progress, len(instance.participants))
-    recorder.floor = float(cost_floor(instance))
+    floor = float(cost_floor(instance))
+    recorder.floor = floor  # raised below by the relaxation's bound
 
     def kept(found: _Found) -> None:
         """Hand a better schedule to ``on_schedule`` as it is kept."""
         if on_schedule is not None:
-            stats = {"participants": len(instance.participants), "cost_floor": recorder.floor}
+            stats = {"participants": len(instance.participants), "cost_floor": floor}
             wall = time.monotonic() - t0
             on_schedule(
                 _with_schedule(instance, found, Status.FEASIBLE, recorder.floor, wall, stats)
@@ -538,7 +621,8 @@ def solve(
         log.warning("interrupted while the model was built; keeping the first-fit schedule")
         first = {"time_to_first": round(recorder.events[0].elapsed, 3), "lns_rounds": 0}
         wall = time.monotonic() - t0
-        return _with_schedule(instance, best, Status.FEASIBLE, recorder.floor, wall, first)
+        first["cost_floor"] = floor
+        return _with_schedule(instance, best, Status.FEASIBLE, floor, wall, first)
     recorder.ctx = ctx
     recorder.bound_holds = not limits
     if limits:
@@ -573,7 +657,16 @@ def solve(
     whole_week = not (alternate and _rounds_first(settings, len(proto.variables)))
     if not whole_week:
         log.debug("large model: neighbourhood rounds first, the whole week once they stall")
-    while (left := clock.left()) > 0.2:
+    relaxed = _relaxation_bound(instance, settings, clock, run)
+    recorder.floor = max(floor, relaxed or 0.0)
+
+    def open_question() -> bool:
+        """Time is left, and the best schedule is not yet proven optimal by the floor."""
+        proven = best is not None and best.objective <= recorder.floor
+        return not proven and not run.interrupted and clock.left() > 0.2
+
+    while open_question():
+        left = clock.left()
         if whole_week:
             whole = left
             if alternate:
@@ -649,7 +742,8 @@ def solve(
         "time_to_first": round(recorder.events[0].elapsed, 3) if recorder.events else None,
         "time_to_best": round(recorder.events[-1].elapsed, 3) if recorder.events else None,
         "first_fit_objective": recorder.first_fit,
-        "cost_floor": recorder.floor,
+        "cost_floor": floor,
+        "relaxation_bound": relaxed,
         "lns_rounds": rounds,
         "limited_groups": len(limits.members),  # groups offered to some eligible people only
         "limited_leads": len(limits.leads),  # groups and 1:1 plans offered fewer therapists

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import make
 
-from iopsched import load_instance, solve, validate
+from iopsched import solve, validate
 from iopsched.io import dump_model, write_json_atomic
-from iopsched.model.grid import eligible_for_group
 from iopsched.solution import Solution, Status
 from iopsched.validator import assess
 
@@ -130,22 +129,6 @@ def test_highs_time_to_best_is_when_it_first_had_its_final_objective():
     assert _time_to_best([(5.9, 538370.0), (65.8, 538370.0)]) == 5.9
     assert _time_to_best([(1.0, 10.0), (2.0, 8.0), (3.0, 8.0)]) == 2.0
     assert _time_to_best([]) is None
-
-
-def test_relaxed_week_splits_into_tracks_that_share_no_group():
-    week = relaxed_tracks.relaxed(load_instance(EXAMPLES / "evening-weekend-80.json"))
-    assert len(week.therapists) == 3 * 7 and not week.rooms and not week.pins
-    assert all(g.virtual for g in week.groups) and all(p.telehealth for p in week.participants)
-    assert all(p.primary_therapist is None for p in week.participants)
-    assert week.weights["therapist_peak_load"] == 0
-    parts = relaxed_tracks.tracks(week)
-    sizes = sorted((len(t.participants), len(t.groups)) for t in parts)
-    assert sizes == [(13, 6), (31, 9), (36, 10)]
-    owner = {p.id: i for i, t in enumerate(parts) for p in t.participants}
-    assert len(owner) == len(week.participants)
-    for i, t in enumerate(parts):  # nobody may join a group of another track
-        for g in t.groups:
-            assert {owner[p.id] for p in week.participants if eligible_for_group(p, g)} == {i}
 
 
 def test_relaxed_tracks_runs_on_a_tiny_week(tmp_path, tiny, capsys):

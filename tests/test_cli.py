@@ -88,7 +88,7 @@ def test_deterministic_runs_cut_by_their_limit_give_the_same_schedule(tmp_path):
     for k in range(2):
         out = tmp_path / f"d{k}.json"
         args = ["solve", str(week), "-o", str(out), "--quiet", "--deterministic"]
-        r = CliRunner().invoke(main, [*args, "--workers", "2", "--time-limit", "5"])
+        r = CliRunner().invoke(main, [*args, "--workers", "2", "--time-limit", "7"])
         assert r.exit_code == 0, r.output
         outs.append(json.loads(out.read_text()))
     assert outs[0]["status"] == "feasible", "the test needs a search cut by its limit"

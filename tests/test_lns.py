@@ -120,7 +120,9 @@ def test_a_wrong_infeasible_verdict_gets_a_second_opinion(monkeypatch):
 
     monkeypatch.setattr(solver_module._Run, "solve", first_call_says_infeasible)
     inst = generate(10, 1)
-    settings = SolverSettings(time_limit=5, workers=1, warm_start=False, diagnose_seconds=2)
+    settings = SolverSettings(
+        time_limit=5, workers=1, warm_start=False, diagnose_seconds=2, relaxation_share=0
+    )
     sol = solve(inst, settings)
     assert calls == [True, False], "the second search runs without presolve"
     assert sol.status.has_schedule
@@ -142,7 +144,9 @@ def test_a_whole_week_search_that_returns_nothing_is_not_repeated(monkeypatch):
 
     monkeypatch.setattr(solver_module._Run, "solve", whole_week_finds_nothing)
     inst = generate(25, 3)
-    settings = SolverSettings(time_limit=6, workers=1, stall_share=0.1, round_seconds=0.5)
+    settings = SolverSettings(
+        time_limit=6, workers=1, stall_share=0.1, round_seconds=0.5, relaxation_share=0
+    )
     sol = solve(inst, settings)
     assert whole_week_calls == [1]
     assert sol.stats.lns_rounds > 3
