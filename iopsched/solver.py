@@ -323,6 +323,7 @@ class _Clock:
         self.t0 = t0
         self.limit = settings.time_limit
         self.work = 0.0  # CP-SAT's deterministic time so far
+        self.reserved = 0.0  # held back from the search for a later step
         # every search counts at least this much, so searches that CP-SAT settles with no
         # measurable work (a tiny week) still use up the limit: at most 100 per round length
         self.least = settings.round_seconds / 100
@@ -331,7 +332,7 @@ class _Clock:
         return self.work if self.deterministic else time.monotonic() - self.t0
 
     def left(self) -> float:
-        return self.limit - self.now()
+        return self.limit - self.reserved - self.now()
 
     def charge(self, solver: cp_model.CpSolver) -> None:
         """Count one finished search (at least ``least``, even one stopped before it began)."""
@@ -468,16 +469,13 @@ def _least_cost(
 
 
 def _relaxation_bound(
-    instance: Instance, settings: SolverSettings, clock: _Clock, run: _Run
-) -> float | None:
-    """A bound from the week without staff and room limits (iopsched.relaxation), or None
-    when no track is small enough to try: each track of at most ``relaxation_track_size``
-    people is searched for its least cost within its share of ``relaxation_share`` of the
-    limit, and every track counts at least its people's cost floor."""
-    parts = track_ids(instance)
+    instance: Instance, settings: SolverSettings, clock: _Clock, run: _Run, parts: list[list[str]]
+) -> float:
+    """A bound from the week without staff and room limits (iopsched.relaxation), whose
+    tracks are ``parts``: each track of at most ``relaxation_track_size`` people is searched
+    for its least cost within its share of ``relaxation_share`` of the limit, and every
+    track counts at least its people's cost floor."""
     todo = sum(len(ids) <= settings.relaxation_track_size for ids in parts)
-    if settings.relaxation_share <= 0 or not todo:
-        return None
     w = Weights.resolve(instance.weights)
     people = instance.participant_by_id
     end = clock.now() + settings.relaxation_share * settings.time_limit
@@ -657,8 +655,16 @@ def solve(
     whole_week = not (alternate and _rounds_first(settings, len(proto.variables)))
     if not whole_week:
         log.debug("large model: neighbourhood rounds first, the whole week once they stall")
-    relaxed = _relaxation_bound(instance, settings, clock, run)
-    recorder.floor = max(floor, relaxed or 0.0)
+    # The relaxation's bound: before the search when first fit gave a schedule, else after
+    # it (its time held back), so that it never delays the first schedule.
+    parts = track_ids(instance) if settings.relaxation_share > 0 else []
+    relax = any(len(ids) <= settings.relaxation_track_size for ids in parts)
+    relaxed: float | None = None
+    if relax and best is not None:
+        relaxed = _relaxation_bound(instance, settings, clock, run, parts)
+        recorder.floor = max(floor, relaxed)
+    elif relax:
+        clock.reserved = settings.relaxation_share * settings.time_limit
 
     def open_question() -> bool:
         """Time is left, and the best schedule is not yet proven optimal by the floor."""
@@ -725,6 +731,11 @@ def solve(
         best = _second_opinion(ctx, settings, run)
         if best is not None:
             code, status, bound = cp_model.FEASIBLE, Status.FEASIBLE, None
+    clock.reserved = 0.0
+    searched = best is not None and status is not Status.OPTIMAL and not run.interrupted
+    if relax and relaxed is None and searched:
+        relaxed = _relaxation_bound(instance, settings, clock, run, parts)
+        recorder.floor = max(floor, relaxed)
     if limits:  # (there is a schedule: limits are drawn around the first fit)
         # A restriction of the week: its bound and its optimum are not the week's.
         bound, status = None, Status.FEASIBLE

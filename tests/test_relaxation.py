@@ -161,3 +161,24 @@ def test_generated_schedules_are_schedules_of_their_relaxed_tracks(seed):
     assert restrict_everywhere(inst, sol) <= sol.objective
     assert sol.stats.relaxation_bound is not None  # every track of 30 people is tried
     assert sol.bound >= sol.stats.relaxation_bound >= cost_floor(inst)
+
+
+def test_without_a_first_fit_the_relaxation_waits_for_the_searchs_first_schedule(monkeypatch):
+    """A week whose first fit breaks a rule gets its first schedule from the search: the
+    relaxation's time is held back for after it, not spent before it."""
+    from iopsched import solver as solver_module
+
+    events: list[str] = []
+    real = solver_module._least_cost
+
+    def least_cost(*args, **kwargs):
+        events.append("relaxation")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solver_module, "_least_cost", least_cost)
+    monkeypatch.setattr(solver_module, "_first_fit", lambda inst: (None, None))
+    inst = generate(30, 0)  # not proven optimal within the limit, so the relaxation runs
+    sol = solve(inst, time_limit=5, workers=2, on_progress=lambda p: events.append("schedule"))
+    assert sol.status is Status.FEASIBLE
+    assert events[0] == "schedule" and "relaxation" in events
+    assert sol.stats.relaxation_bound is not None and sol.bound >= sol.stats.relaxation_bound
