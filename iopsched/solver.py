@@ -446,18 +446,11 @@ class _StopAt(cp_model.CpSolverSolutionCallback):
 
 
 def _least_cost(
-    week: Instance,
-    settings: SolverSettings,
-    seconds: float,
-    target: float,
-    clock: _Clock,
-    run: _Run,
+    ctx: Ctx, settings: SolverSettings, seconds: float, target: float, clock: _Clock, run: _Run
 ) -> float:
-    """What CP-SAT proves within ``seconds`` that every schedule of ``week`` costs at least
+    """What CP-SAT proves within ``seconds`` that every schedule of the model costs at least
     (0 when it proves nothing); it stops early at a schedule costing ``target`` or less,
     since no bound above that can be proven."""
-    ctx = build_model(week)
-    hint_schedule(ctx, first_fit_solution(week).sessions)  # a good schedule prunes the search
     solver = cp_model.CpSolver()
     configure(solver, settings, seconds, log=False)
     code = run.solve(solver, ctx.model, _StopAt(target))
@@ -473,22 +466,30 @@ def _relaxation_bound(
 ) -> float:
     """A bound from the week without staff and room limits (iopsched.relaxation), whose
     tracks are ``parts``: each track of at most ``relaxation_track_size`` people is searched
-    for its least cost within its share of ``relaxation_share`` of the limit, and every
-    track counts at least its people's cost floor."""
-    todo = sum(len(ids) <= settings.relaxation_track_size for ids in parts)
+    for its least cost within ``relaxation_share`` of the limit, and every track counts at
+    least its people's cost floor.
+
+    The smallest models go first, each with the time left shared among the tracks still to
+    search, so that the time a track proven quickly leaves goes to the harder ones.
+    """
     w = Weights.resolve(instance.weights)
     people = instance.participant_by_id
     end = clock.now() + settings.relaxation_share * settings.time_limit
-    total = 0.0
-    for ids in parts:  # smallest first: time a small track leaves goes to the larger ones
-        floor = float(sum(participant_floor(instance, people[pid], w) for pid in ids))
+    floors = [sum(participant_floor(instance, people[pid], w) for pid in ids) for ids in parts]
+    models = []
+    for ids, floor in zip(parts, floors, strict=True):
         if len(ids) <= settings.relaxation_track_size:
-            seconds = (end - clock.now()) / todo
-            todo -= 1
-            if seconds >= 0.1 and not run.interrupted:
-                week = track_week(instance, ids)
-                floor = max(floor, _least_cost(week, settings, seconds, floor, clock, run))
-        total += floor
+            ctx = build_model(track_week(instance, ids))
+            hint_schedule(ctx, first_fit_solution(ctx.instance).sessions)  # prunes the search
+            models.append((len(ctx.model.Proto().variables), floor, ctx))
+    total = float(sum(floors) - sum(floor for _, floor, _ in models))
+    models.sort(key=lambda m: m[0])
+    for k, (_, floor, ctx) in enumerate(models):
+        seconds = (end - clock.now()) / (len(models) - k)
+        proven = 0.0
+        if seconds >= 0.1 and not run.interrupted:
+            proven = _least_cost(ctx, settings, seconds, floor, clock, run)
+        total += max(floor, proven)
     log.debug("bound from the week without staff and room limits: %.0f", total)
     return total
 
