@@ -112,7 +112,8 @@ class SolverSettings(BaseModel):
         le=1,
         description=(
             "most of the limit spent proving a bound on the week without staff and room "
-            "limits, track by track (iopsched.relaxation), before the search; 0: never"
+            "limits, track by track (iopsched.relaxation), before the search (after it when "
+            "first fit gives no schedule, so the first schedule is not delayed); 0: never"
         ),
     )
     relaxation_track_size: int = Field(
