@@ -478,11 +478,15 @@ def _relaxation_bound(
     end = clock.now() + settings.relaxation_share * settings.time_limit
     floors = [sum(participant_floor(instance, people[pid], w) for pid in ids) for ids in parts]
     models = []
-    for ids, floor in zip(parts, floors, strict=True):
-        if len(ids) <= settings.relaxation_track_size:
-            ctx = build_model(track_week(instance, ids))
-            hint_schedule(ctx, first_fit_solution(ctx.instance).sessions)  # prunes the search
-            models.append((len(ctx.model.Proto().variables), floor, ctx))
+    try:
+        for ids, floor in zip(parts, floors, strict=True):
+            if len(ids) <= settings.relaxation_track_size:
+                ctx = build_model(track_week(instance, ids))
+                hint_schedule(ctx, first_fit_solution(ctx.instance).sessions)  # prunes search
+                models.append((len(ctx.model.Proto().variables), floor, ctx))
+    except KeyboardInterrupt:  # Ctrl-C ends the solve, with the best schedule found so far
+        run.interrupted = True
+        models = []
     total = float(sum(floors) - sum(floor for _, floor, _ in models))
     models.sort(key=lambda m: m[0])
     for k, (_, floor, ctx) in enumerate(models):

@@ -182,3 +182,17 @@ def test_without_a_first_fit_the_relaxation_waits_for_the_searchs_first_schedule
     assert sol.status is Status.FEASIBLE
     assert events[0] == "schedule" and "relaxation" in events
     assert sol.stats.relaxation_bound is not None and sol.bound >= sol.stats.relaxation_bound
+
+
+def test_ctrl_c_while_a_track_is_built_keeps_the_first_fit_schedule(monkeypatch):
+    from iopsched import solver as solver_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(solver_module, "track_week", interrupted)
+    inst = generate(30, 0)
+    sol = solve(inst, time_limit=20, workers=2)
+    assert sol.status is Status.FEASIBLE and sol.solve_seconds < 10
+    assert sol.objective == sol.stats.first_fit_objective
+    assert validate(inst, sol).ok
