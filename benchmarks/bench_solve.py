@@ -48,6 +48,8 @@ VARIANTS = {
     "minutes-only": {},
     # no bound from the week without staff and room limits (the default before 2026-11-26)
     "no-relaxation": {"relaxation_share": 0.0},
+    # rounds free everyone in their groups (the default before 2026-11-26's people cap)
+    "no-people-cap": {"round_people": None},
 }
 
 

@@ -31,6 +31,7 @@ from iopsched.validator import cost_by_rule, validate
 from iopsched.weights import Weights
 
 log = logging.getLogger("iopsched")
+MIN_ROUND_PEOPLE = 6  # a capped neighbourhood round frees at least this many participants
 
 
 class SolverSettings(BaseModel):
@@ -68,6 +69,16 @@ class SolverSettings(BaseModel):
         description="either search hands over to the other after this share without a gain",
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
+    round_people: int | None = Field(
+        default=20,
+        ge=1,
+        description=(
+            "most participants the first LNS round frees; each round CP-SAT settles allows a "
+            "fifth more, each that runs out of time a fifth fewer (a freed group's other "
+            "members then stay in it as they are); None: a round frees everyone in its "
+            "groups (on the 80-person example an education group alone frees 31 people)"
+        ),
+    )
     presolve_passes: int = Field(
         default=1,
         ge=1,
@@ -358,6 +369,16 @@ def _stall_watch(recorder: _Recorder, stall: float | None) -> Callable[[], bool]
     return stalled
 
 
+def _next_size(
+    settled: bool, size: int, cap: int | None, groups: int, people: int
+) -> tuple[int, int | None]:
+    """The next round's number of groups and most participants to free: more after a round
+    CP-SAT settled (solved to optimality), fewer after one that ran out of time."""
+    if settled:
+        return min(groups, size + 1), None if cap is None else min(people, cap + 1 + cap // 5)
+    return max(1, size - 1), None if cap is None else max(MIN_ROUND_PEOPLE, cap - 1 - cap // 5)
+
+
 def _improve(
     ctx: Ctx,
     best: _Found,
@@ -375,13 +396,14 @@ def _improve(
     Returns the best schedule and the number of rounds.
     """
     size, rounds = 3, 0
+    cap, people = settings.round_people, len(ctx.instance.participants)
     models = RoundModels(ctx)
     last_gain = clock.now()
     while (left := clock.left()) > 0.2 and clock.now() - last_gain < stall:
         if run.interrupted:
             break
         short = {row.participant for row in best.unmet}
-        part = hoods.pick(best.sessions, short, size)
+        part = hoods.pick(best.sessions, short, size, cap)
         model = models.model(best.sessions, part)
         solver = cp_model.CpSolver()
         configure(solver, settings, min(left, settings.round_seconds), log=False)
@@ -403,8 +425,7 @@ def _improve(
                 best = found
                 models.keep(best.sessions, part, solver.value)
         hoods.learn(part.kind, before - best.objective, clock.now() - began)
-        grow = code == cp_model.OPTIMAL
-        size = min(len(hoods.groups), size + 1) if grow else max(1, size - 1)
+        size, cap = _next_size(code == cp_model.OPTIMAL, size, cap, len(hoods.groups), people)
         log.debug(
             "lns round %d: %s (%d groups, %d people), %s, gain %d, size %d",
             rounds,

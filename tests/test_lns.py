@@ -12,7 +12,7 @@ from iopsched.greedy import greedy_schedule
 from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels, restricted_model
-from iopsched.solver import SolverSettings, configure
+from iopsched.solver import MIN_ROUND_PEOPLE, SolverSettings, _next_size, configure
 from iopsched.validator import assess
 
 
@@ -170,6 +170,57 @@ def test_a_cohort_frees_one_group_and_everyone_who_may_join_it():
     code, solver = _solve(restricted_model(ctx, sessions, part))
     assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assert solver.objective_value <= sum(t.cost for t in terms)
+
+
+def test_a_capped_part_frees_at_most_the_cap_and_only_people_the_part_would_free():
+    inst = generate(25, 3)
+    sessions = greedy_schedule(inst)
+    ctx = build_model(inst)
+    unmet, terms = assess(inst, sessions)
+    short = {r.participant for r in unmet}
+    trimmed = 0
+    for seed in range(60):  # the same seed draws the same part before the cap
+        part = Neighbourhoods(ctx, seed=seed).pick(sessions, short, 2, cap=5)
+        whole = Neighbourhoods(ctx, seed=seed).pick(sessions, short, 2)
+        assert (part.kind, part.groups) == (whole.kind, whole.groups)
+        assert len(part.participants) <= 5 and part.participants <= whole.participants
+        trimmed += part.participants != whole.participants
+    assert trimmed, "no part was larger than the cap: the test would prove nothing"
+    part = Neighbourhoods(ctx, seed=0).pick(sessions, short, 3, cap=4)
+    code, solver = _solve(restricted_model(ctx, sessions, part))
+    assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)  # the schedule in hand still fits
+    assert solver.objective_value <= sum(t.cost for t in terms)
+
+
+@pytest.mark.parametrize(
+    ("settled", "size", "cap", "after"),
+    [
+        (True, 3, 20, (4, 25)),  # settled: one group more, a fifth more people
+        (False, 3, 20, (2, 15)),  # out of time: one group fewer, a fifth fewer people
+        (True, 9, 78, (9, 80)),  # never more groups or people than the week has
+        (False, 1, 7, (1, MIN_ROUND_PEOPLE)),  # never fewer than one group, a few people
+        (True, 3, None, (4, None)),  # uncapped stays uncapped
+    ],
+)
+def test_rounds_grow_when_settled_and_shrink_when_out_of_time(settled, size, cap, after):
+    assert _next_size(settled, size, cap, groups=9, people=80) == after
+
+
+def test_the_people_cap_reaches_the_rounds(monkeypatch):
+    caps = []
+    real = Neighbourhoods.pick
+
+    def recording(self, sessions, short, size, cap=None):
+        caps.append(cap)
+        return real(self, sessions, short, size, cap)
+
+    monkeypatch.setattr(Neighbourhoods, "pick", recording)
+    settings = SolverSettings(
+        time_limit=4, workers=2, round_seconds=0.5, round_people=7, relaxation_share=0
+    )
+    sol = solve(generate(40, 1), settings)
+    assert sol.stats.lns_rounds == len(caps) > 0
+    assert caps[0] == 7 and all(c is not None and c >= MIN_ROUND_PEOPLE for c in caps)
 
 
 def _count_whole_week_searches(monkeypatch) -> list[float]:

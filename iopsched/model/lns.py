@@ -6,8 +6,12 @@ decision to the best schedule so far, and lets CP-SAT re-solve that part
 exactly.  The parts are chosen the way the week is coupled: people left short
 with the groups they could join, groups that share people, the sessions of one
 therapist, the sessions of one day, one group with everyone who may join it.
-The number of freed groups grows while rounds are solved to optimality and
-shrinks while they time out.  Which kind of part comes next is drawn in
+The number of freed groups, and the most participants a round may free,
+grow while rounds are solved to optimality and shrink while they time out;
+past that cap, the people a part starts from are freed first and a freed
+group's other members stay in it as they are, so that one large group (an
+education group of 31) does not make every round it touches run out of
+time.  Which kind of part comes next is drawn in
 proportion to what each kind has been gaining per second of search lately (an
 adaptive large neighbourhood search), so the kinds that pay on this week get
 the time, while every kind keeps a share.
@@ -74,7 +78,11 @@ class Neighbourhoods:
         old = self.rate.get(kind)
         self.rate[kind] = now if old is None else (1 - self.REACTION) * old + self.REACTION * now
 
-    def pick(self, sessions: list[Session], short: set[str], size: int) -> Neighbourhood:
+    def pick(
+        self, sessions: list[Session], short: set[str], size: int, cap: int | None = None
+    ) -> Neighbourhood:
+        """A part of ``kind`` chosen adaptively, freeing about ``size`` groups and, when
+        ``cap`` is set, at most ``cap`` participants (those it starts from first)."""
         kind = self.choose_kind(short)
         members: dict[str, set[str]] = defaultdict(set)
         for s in sessions:
@@ -123,10 +131,17 @@ class Neighbourhoods:
             groups = set(rng.sample(held, min(len(held), size)))
             seen = sorted({s.participants[0] for s in sessions if not s.group and s.day == day})
             people = set(rng.sample(seen, min(len(seen), 2 * size)))
+        core = sorted(people)
         for g in sorted(groups):  # the people of a freed group, and a few who could fill it
             people |= members[g]
             waiting = sorted(self.eligible[g] & short - people)
             people |= set(rng.sample(waiting, min(len(waiting), size)))
+        if cap is not None and len(people) > cap:  # the others stay where they are
+            rest = sorted(people - set(core))
+            if len(core) >= cap:
+                people = set(rng.sample(core, cap))
+            else:
+                people = set(core) | set(rng.sample(rest, cap - len(core)))
         return Neighbourhood(kind, frozenset(groups), frozenset(people))
 
 
