@@ -50,6 +50,10 @@ VARIANTS = {
     "no-relaxation": {"relaxation_share": 0.0},
     # rounds free everyone in their groups (the default before 2026-11-26's people cap)
     "no-people-cap": {"round_people": None},
+    "people-cap-50": {"round_people": 50},
+    "people-cap-20": {"round_people": 20},
+    # 3 % of the limit on variants of the first fit (other intake and group orders)
+    "first-fit-variants": {"first_fit_share": 0.03},
 }
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import math
 import os
+import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -67,6 +68,15 @@ class SolverSettings(BaseModel):
         gt=0,
         le=1,
         description="either search hands over to the other after this share without a gain",
+    )
+    first_fit_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "share of the limit spent on variants of the first fit (other intake and group "
+            "orders) after it, keeping the best; 0: the first fit alone"
+        ),
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
     round_people: int | None = Field(
@@ -224,14 +234,30 @@ class _Found:
         return sum(term.cost for term in self.terms)
 
 
-def _first_fit(instance: Instance) -> tuple[list[Session], _Found | None]:
-    """The greedy schedule (to hint), and the same as a result when it breaks no hard rule."""
-    trial = first_fit_solution(instance)
+def _first_fit(
+    instance: Instance, rng: random.Random | None = None
+) -> tuple[list[Session], _Found | None]:
+    """The greedy schedule (to hint), and the same as a result when it breaks no hard rule;
+    with ``rng``, one of its variants."""
+    trial = first_fit_solution(instance, rng)
     report = validate(instance, trial)
     if not report.ok:
         log.debug("first-fit schedule breaks rules, used as a hint only: %s", report.render(5))
         return trial.sessions, None
     return trial.sessions, _Found(trial.sessions, trial.unmet, report.cost_terms)
+
+
+def _first_fit_variants(
+    instance: Instance, settings: SolverSettings, best: _Found, until: float
+) -> Iterator[_Found]:
+    """Variants of the first fit (another intake order and group order) until ``until``
+    (monotonic), each better one as it is found."""
+    rng = random.Random(settings.seed)
+    while time.monotonic() < until:
+        _, found = _first_fit(instance, random.Random(rng.getrandbits(32)))
+        if found is not None and found.objective < best.objective:
+            best = found
+            yield found
 
 
 def _add_hints(ctx: Ctx, start: list[Session] | None) -> None:
@@ -370,13 +396,16 @@ def _stall_watch(recorder: _Recorder, stall: float | None) -> Callable[[], bool]
 
 
 def _next_size(
-    settled: bool, size: int, cap: int | None, groups: int, people: int
+    settled: bool, gained: bool, size: int, cap: int | None, groups: int, people: int
 ) -> tuple[int, int | None]:
     """The next round's number of groups and most participants to free: more after a round
-    CP-SAT settled (solved to optimality), fewer after one that ran out of time."""
+    CP-SAT settled (solved to optimality), fewer after one that ran out of time (people
+    only when it also gained nothing: a part that still pays is not too large)."""
     if settled:
         return min(groups, size + 1), None if cap is None else min(people, cap + 1 + cap // 5)
-    return max(1, size - 1), None if cap is None else max(MIN_ROUND_PEOPLE, cap - 1 - cap // 5)
+    if cap is not None and not gained:
+        cap = max(MIN_ROUND_PEOPLE, cap - 1 - cap // 5)
+    return max(1, size - 1), cap
 
 
 def _improve(
@@ -425,9 +454,10 @@ def _improve(
                 best = found
                 models.keep(best.sessions, part, solver.value)
         hoods.learn(part.kind, before - best.objective, clock.now() - began)
-        size, cap = _next_size(code == cp_model.OPTIMAL, size, cap, len(hoods.groups), people)
+        settled, gained = code == cp_model.OPTIMAL, best.objective < before
+        size, cap = _next_size(settled, gained, size, cap, len(hoods.groups), people)
         log.debug(
-            "lns round %d: %s (%d groups, %d people), %s, gain %d, size %d",
+            "lns round %d: %s (%d groups, %d people), %s, gain %d, size %d, cap %s",
             rounds,
             part.kind,
             len(part.groups),
@@ -435,6 +465,7 @@ def _improve(
             solver.status_name(code),
             before - best.objective,
             size,
+            cap,
         )
     return best, rounds
 
@@ -635,19 +666,28 @@ def solve(
             recorder.first_fit = best.objective
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
             kept(best)
-    first_fit = best  # validated: the schedule to fall back on should a later one not be
-    t_build = time.monotonic()
     try:
+        until = t0 + settings.first_fit_share * settings.time_limit
+        for found in _first_fit_variants(instance, settings, best, until) if best else ():
+            hint, best = found.sessions, found
+            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
+            kept(best)
+        t_build = time.monotonic()
         limits = _limits(instance, settings, best)
         ctx = build_model(instance, limits=limits)
     except KeyboardInterrupt:
         if best is None:
             raise
-        log.warning("interrupted while the model was built; keeping the first-fit schedule")
-        first = {"time_to_first": round(recorder.events[0].elapsed, 3), "lns_rounds": 0}
+        log.warning("interrupted before the search; keeping the best first-fit schedule")
+        first = {
+            "time_to_first": round(recorder.events[0].elapsed, 3),
+            "lns_rounds": 0,
+            "cost_floor": floor,
+            "first_fit_objective": recorder.first_fit,
+        }
         wall = time.monotonic() - t0
-        first["cost_floor"] = floor
         return _with_schedule(instance, best, Status.FEASIBLE, floor, wall, first)
+    first_fit = best  # validated: the schedule to fall back on should a later one not be
     recorder.ctx = ctx
     recorder.bound_holds = not limits
     if limits:

@@ -193,17 +193,18 @@ def test_a_capped_part_frees_at_most_the_cap_and_only_people_the_part_would_free
 
 
 @pytest.mark.parametrize(
-    ("settled", "size", "cap", "after"),
+    ("settled", "gained", "size", "cap", "after"),
     [
-        (True, 3, 20, (4, 25)),  # settled: one group more, a fifth more people
-        (False, 3, 20, (2, 15)),  # out of time: one group fewer, a fifth fewer people
-        (True, 9, 78, (9, 80)),  # never more groups or people than the week has
-        (False, 1, 7, (1, MIN_ROUND_PEOPLE)),  # never fewer than one group, a few people
-        (True, 3, None, (4, None)),  # uncapped stays uncapped
+        (True, False, 3, 20, (4, 25)),  # settled: one group more, a fifth more people
+        (False, False, 3, 20, (2, 15)),  # out of time: one group fewer, a fifth fewer people
+        (False, True, 3, 20, (2, 20)),  # out of time but gaining: as many people
+        (True, True, 9, 78, (9, 80)),  # never more groups or people than the week has
+        (False, False, 1, 7, (1, MIN_ROUND_PEOPLE)),  # never fewer than one group, a few people
+        (True, False, 3, None, (4, None)),  # uncapped stays uncapped
     ],
 )
-def test_rounds_grow_when_settled_and_shrink_when_out_of_time(settled, size, cap, after):
-    assert _next_size(settled, size, cap, groups=9, people=80) == after
+def test_rounds_grow_when_settled_and_shrink_when_out_of_time(settled, gained, size, cap, after):
+    assert _next_size(settled, gained, size, cap, groups=9, people=80) == after
 
 
 def test_the_people_cap_reaches_the_rounds(monkeypatch):
