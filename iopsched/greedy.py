@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -101,14 +102,19 @@ class _Book:
 class Greedy:
     """One first-fit pass over a week (see the module docstring)."""
 
-    def __init__(self, instance: Instance):
+    def __init__(self, instance: Instance, rng: random.Random | None = None):
+        """``rng``: a variant, with intake order shuffled and group sizes weighed anew."""
         self.inst = instance
         self.cand = Candidates(instance)
         self.book = _Book()
         self.placed: list[_Placed] = []
         self.avoid = instance.avoid_pairs()
         self.people = instance.participant_by_id
-        self.order = {p.id: i for i, p in enumerate(instance.participants)}
+        intake = [p.id for p in instance.participants]
+        if rng is not None:
+            rng.shuffle(intake)
+        self.order = {pid: i for i, pid in enumerate(intake)}
+        self.weight = {g.id: 1.0 if rng is None else rng.uniform(0.7, 1.3) for g in instance.groups}
         self.slot = instance.slot_minutes
         prev = instance.previous
         self.previous_members: dict[str, set[str]] = defaultdict(set)
@@ -190,7 +196,8 @@ class Greedy:
     # ----------------------------------------------------------------- groups
     def group_order(self) -> list[Group]:
         def key(g: Group):
-            return (g.optional, g.fixed_times is None, -g.duration_minutes * g.meetings_per_week)
+            hours = g.duration_minutes * g.meetings_per_week * self.weight[g.id]
+            return (g.optional, g.fixed_times is None, -hours)
 
         return sorted(self.inst.groups, key=key)
 
@@ -630,16 +637,18 @@ def _pin_fits(pin: Pin, starts: list[int], length: int) -> bool:
     return False
 
 
-def greedy_schedule(instance: Instance) -> list[Session]:
-    """The first-fit schedule of the week (see the module docstring)."""
-    return Greedy(instance).run()
+def greedy_schedule(instance: Instance, rng: random.Random | None = None) -> list[Session]:
+    """The first-fit schedule of the week (see the module docstring); with ``rng``, a variant
+    (another intake order, groups of about the same size in another order)."""
+    return Greedy(instance, rng).run()
 
 
-def first_fit_solution(instance: Instance) -> Solution:
-    """The first-fit schedule as a solution, its unmet rows and cost recomputed from it."""
+def first_fit_solution(instance: Instance, rng: random.Random | None = None) -> Solution:
+    """The first-fit schedule (a variant with ``rng``) as a solution, its unmet rows and cost
+    recomputed from it."""
     from iopsched.validator import assess, cost_by_rule
 
-    sessions = greedy_schedule(instance)
+    sessions = greedy_schedule(instance, rng)
     unmet, terms = assess(instance, sessions)
     return Solution(
         instance=instance.name,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import random
+import time
+
 import pytest
 
-from iopsched import Instance, solve, validate
+from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.generate import generate
 from iopsched.greedy import first_fit_solution, greedy_schedule
+from iopsched.solution import Solution, Status
+from iopsched.validator import assess
 
 
 @pytest.mark.parametrize(
@@ -98,3 +103,55 @@ def test_a_one_to_one_session_goes_where_it_keeps_a_day_at_the_daily_minimum():
     assert sorted(s.participants[0] for s in individual) == ["P1", "P2"]
     assert {s.day for s in individual} == {"mon"}
     assert not [row for row in sol.unmet if row.requirement == "individual"]
+
+
+def test_first_fit_variants_break_no_hard_rule_and_repeat_with_their_seed():
+    inst = generate(40, 9)
+    variants = [greedy_schedule(inst, random.Random(k)) for k in range(4)]
+    assert greedy_schedule(inst, random.Random(2)) == variants[2]
+    assert any(v != greedy_schedule(inst) for v in variants), "no variant differs"
+    for sessions in variants:
+        unmet, _ = assess(inst, sessions)
+        sol = Solution(instance=inst.name, status=Status.FEASIBLE, sessions=sessions, unmet=unmet)
+        report = validate(inst, sol)
+        assert report.ok, report.render()
+
+
+def test_variants_of_the_first_fit_are_offered_only_when_better():
+    from iopsched.solver import _first_fit, _first_fit_variants
+
+    inst = generate(60, 2)
+    _, plain = _first_fit(inst)
+    found = list(_first_fit_variants(inst, SolverSettings(), plain, time.monotonic() + 1.5))
+    assert found, "no variant beat the first fit in 1.5 s: the test would prove nothing"
+    objectives = [plain.objective] + [f.objective for f in found]
+    assert objectives == sorted(set(objectives), reverse=True)
+
+
+def test_the_first_schedule_is_the_first_fit_and_its_variants_come_after():
+    inst = generate(60, 2)
+    settings = SolverSettings(time_limit=4, workers=2, first_fit_share=0.4, relaxation_share=0)
+    sol = solve(inst, settings)
+    progress = [p["objective"] for p in sol.stats.progress]
+    assert progress[0] == sol.stats.first_fit_objective
+    assert sol.objective <= min(progress) < sol.stats.first_fit_objective
+    assert validate(inst, sol).ok
+
+
+def test_ctrl_c_among_the_variants_keeps_the_best_schedule_so_far(monkeypatch):
+    from iopsched import solver as solver_module
+
+    real, calls = solver_module._first_fit, []
+
+    def interrupted(instance, rng=None):
+        calls.append(rng)
+        if len(calls) > 3:
+            raise KeyboardInterrupt
+        return real(instance, rng)
+
+    monkeypatch.setattr(solver_module, "_first_fit", interrupted)
+    inst = generate(60, 2)
+    sol = solve(inst, SolverSettings(time_limit=30, workers=2, first_fit_share=0.5))
+    assert sol.status is Status.FEASIBLE and sol.solve_seconds < 10
+    assert sol.objective <= sol.stats.first_fit_objective
+    assert validate(inst, sol).ok
