@@ -52,8 +52,8 @@ VARIANTS = {
     "no-people-cap": {"round_people": None},
     "people-cap-50": {"round_people": 50},
     "people-cap-20": {"round_people": 20},
-    # 3 % of the limit on variants of the first fit (other intake and group orders)
-    "first-fit-variants": {"first_fit_share": 0.03},
+    # the first fit alone, without its variants (the default before 2026-11-26)
+    "no-first-fit-variants": {"first_fit_share": 0.0},
 }
 
 

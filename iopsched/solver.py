@@ -70,12 +70,14 @@ class SolverSettings(BaseModel):
         description="either search hands over to the other after this share without a gain",
     )
     first_fit_share: float = Field(
-        default=0.0,
+        default=0.03,
         ge=0,
         le=1,
         description=(
             "share of the limit spent on variants of the first fit (other intake and group "
-            "orders) after it, keeping the best; 0: the first fit alone"
+            "orders) after it, keeping the best (a variant begun before the share is up is "
+            "finished); 0: the first fit alone, as in deterministic solves, where how many "
+            "variants fit would depend on the machine"
         ),
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
@@ -667,8 +669,9 @@ def solve(
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
             kept(best)
     try:
-        until = t0 + settings.first_fit_share * settings.time_limit
-        for found in _first_fit_variants(instance, settings, best, until) if best else ():
+        share = 0.0 if settings.deterministic else settings.first_fit_share
+        until = t0 + share * settings.time_limit
+        for found in _first_fit_variants(instance, settings, best, until) if best and share else ():
             hint, best = found.sessions, found
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
             kept(best)

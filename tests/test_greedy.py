@@ -155,3 +155,19 @@ def test_ctrl_c_among_the_variants_keeps_the_best_schedule_so_far(monkeypatch):
     assert sol.status is Status.FEASIBLE and sol.solve_seconds < 10
     assert sol.objective <= sol.stats.first_fit_objective
     assert validate(inst, sol).ok
+
+
+def test_a_deterministic_solve_tries_no_variants(monkeypatch):
+    """How many variants fit in a share of the limit depends on the machine."""
+    from iopsched import solver as solver_module
+
+    real, calls = solver_module._first_fit, []
+
+    def counting(instance, rng=None):
+        calls.append(rng)
+        return real(instance, rng)
+
+    monkeypatch.setattr(solver_module, "_first_fit", counting)
+    settings = SolverSettings(time_limit=2, workers=1, first_fit_share=0.5, deterministic=True)
+    solve(generate(30, 6), settings)
+    assert calls == [None]

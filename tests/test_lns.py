@@ -328,7 +328,7 @@ def test_a_schedule_failing_validation_never_reaches_the_caller(monkeypatch, cap
     monkeypatch.setattr(solver_module, "_found", broken)
     inst = generate(10, 1)
     with caplog.at_level("ERROR", logger="iopsched"):
-        sol = solve(inst, SolverSettings(time_limit=3, workers=1))
+        sol = solve(inst, SolverSettings(time_limit=3, workers=1, first_fit_share=0))
     assert "fails validation" in caplog.text
     assert validate(inst, sol).ok
     assert sol.objective == sol.stats.first_fit_objective

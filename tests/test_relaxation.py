@@ -192,7 +192,7 @@ def test_ctrl_c_while_a_track_is_built_keeps_the_first_fit_schedule(monkeypatch)
 
     monkeypatch.setattr(solver_module, "track_week", interrupted)
     inst = generate(30, 0)
-    sol = solve(inst, time_limit=20, workers=2)
+    sol = solve(inst, SolverSettings(time_limit=20, workers=2, first_fit_share=0))
     assert sol.status is Status.FEASIBLE and sol.solve_seconds < 10
     assert sol.objective == sol.stats.first_fit_objective
     assert validate(inst, sol).ok
