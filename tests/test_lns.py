@@ -28,6 +28,15 @@ def pooled(ctx, sessions):
     return [s.model_copy(update={"room": ctx.cand.pool_of.get(s.room)}) for s in sessions]
 
 
+def first_fit_week():
+    """A generated week of 25, its first-fit schedule, model, cost terms and people left short."""
+    inst = generate(25, 3)
+    sessions = greedy_schedule(inst)
+    ctx = build_model(inst)
+    unmet, terms = assess(inst, sessions)
+    return inst, sessions, ctx, terms, {row.participant for row in unmet}
+
+
 def test_nothing_freed_gives_back_the_same_schedule():
     inst = generate(25, 3)
     sessions = greedy_schedule(inst)
@@ -41,11 +50,7 @@ def test_nothing_freed_gives_back_the_same_schedule():
 
 
 def test_a_freed_neighbourhood_never_gets_worse_and_changes_only_its_part():
-    inst = generate(25, 3)
-    sessions = greedy_schedule(inst)
-    ctx = build_model(inst)
-    unmet, terms = assess(inst, sessions)
-    short = {row.participant for row in unmet}
+    _, sessions, ctx, terms, short = first_fit_week()
     part = Neighbourhoods(ctx, seed=1).pick(sessions, short, size=2)
     assert part.groups
     code, solver = _solve(restricted_model(ctx, sessions, part))
@@ -155,15 +160,10 @@ def test_a_whole_week_search_that_returns_nothing_is_not_repeated(monkeypatch):
 
 
 def test_a_cohort_frees_one_group_and_everyone_who_may_join_it():
-    inst = generate(25, 3)
-    sessions = greedy_schedule(inst)
-    ctx = build_model(inst)
-    unmet, terms = assess(inst, sessions)
+    _, sessions, ctx, terms, short = first_fit_week()
     hoods = Neighbourhoods(ctx, seed=0)
     part = next(
-        p
-        for p in (hoods.pick(sessions, {r.participant for r in unmet}, 2) for _ in range(200))
-        if p.kind == "cohort"
+        p for p in (hoods.pick(sessions, short, 2) for _ in range(200)) if p.kind == "cohort"
     )
     (gid,) = part.groups
     assert part.participants == set(ctx.vars.groups[gid].members)
@@ -173,11 +173,7 @@ def test_a_cohort_frees_one_group_and_everyone_who_may_join_it():
 
 
 def test_a_capped_part_frees_at_most_the_cap_and_only_people_the_part_would_free():
-    inst = generate(25, 3)
-    sessions = greedy_schedule(inst)
-    ctx = build_model(inst)
-    unmet, terms = assess(inst, sessions)
-    short = {r.participant for r in unmet}
+    _, sessions, ctx, terms, short = first_fit_week()
     trimmed = 0
     for seed in range(60):  # the same seed draws the same part before the cap
         part = Neighbourhoods(ctx, seed=seed).pick(sessions, short, 2, cap=5)
