@@ -86,8 +86,8 @@ class SolverSettings(BaseModel):
         ge=1,
         description=(
             "most participants the first LNS round frees; each round CP-SAT settles allows a "
-            "fifth more, each that runs out of time a fifth fewer (a freed group's other "
-            "members then stay in it as they are); None: a round frees everyone in its "
+            "fifth more, each that runs out of time without a gain a fifth fewer (a freed "
+            "group's other members then stay in it as they are); None: a round frees all in its "
             "groups (on the 80-person example an education group alone frees 31 people)"
         ),
     )

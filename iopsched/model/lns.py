@@ -7,11 +7,11 @@ exactly.  The parts are chosen the way the week is coupled: people left short
 with the groups they could join, groups that share people, the sessions of one
 therapist, the sessions of one day, one group with everyone who may join it.
 The number of freed groups, and the most participants a round may free,
-grow while rounds are solved to optimality and shrink while they time out;
-past that cap, the people a part starts from are freed first and a freed
-group's other members stay in it as they are, so that one large group (an
-education group of 31) does not make every round it touches run out of
-time.  Which kind of part comes next is drawn in
+grow while rounds are solved to optimality and shrink while they time out
+(the cap only while they also gain nothing).  Past that cap, the people a
+part starts from are freed first and a freed group's other members stay in
+it as they are, so that one large group (an education group of 31) does not
+make every round it touches run out of time.  Which kind of part comes next is drawn in
 proportion to what each kind has been gaining per second of search lately (an
 adaptive large neighbourhood search), so the kinds that pay on this week get
 the time, while every kind keeps a share.
