@@ -36,7 +36,6 @@ from iopsched.timegrid import (
     MINUTES_PER_DAY,
     format_hhmm,
     parse_hhmm,
-    spans_cover,
     week_minute,
 )
 
@@ -69,19 +68,38 @@ class _Placed:
 
 @dataclass
 class _Book:
-    """Who is busy when, and how much everyone has got so far."""
+    """Who is busy when, and how much everyone has got so far.
 
+    Besides each person's, therapist's and room's booked spans, ``mask`` holds
+    them as grid slots (bit t: slot t overlaps a booking), so asking whether
+    someone is free is a few integer operations however full their week is.
+    """
+
+    slot: int = 15
+    people: dict[str, int] = field(default_factory=dict)  # participant id -> bit in ``occupied``
     busy: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    mask: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    occupied: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # slot -> people
     minutes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     day_minutes: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
     kind_minutes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     days: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
 
+    def slots(self, a: int, b: int) -> int:
+        """The grid slots [a, b) overlaps, as bits."""
+        first, last = a // self.slot, -(-b // self.slot)
+        return ((1 << (last - first)) - 1) << first
+
     def free(self, who: str, a: int, b: int) -> bool:
-        return all(b <= x or y <= a for x, y in self.busy[who])
+        return not self.mask[who] & self.slots(a, b)
 
     def take(self, who: str, a: int, b: int, kind: str | None = None) -> None:
         self.busy[who].append((a, b))
+        self.mask[who] |= self.slots(a, b)
+        if who in self.people:
+            bit = 1 << self.people[who]
+            for t in range(a // self.slot, -(-b // self.slot)):
+                self.occupied[t] |= bit
         self.minutes[who] += b - a
         self.day_minutes[(who, a // MINUTES_PER_DAY)] += b - a
         self.days[who].add(a // MINUTES_PER_DAY)
@@ -90,6 +108,15 @@ class _Book:
 
     def release(self, who: str, a: int, b: int, kind: str | None = None) -> None:
         self.busy[who].remove((a, b))
+        mask = 0
+        for x, y in self.busy[who]:
+            mask |= self.slots(x, y)
+        self.mask[who] = mask
+        if who in self.people:
+            bit = 1 << self.people[who]
+            for t in range(a // self.slot, -(-b // self.slot)):
+                if not mask >> t & 1:
+                    self.occupied[t] &= ~bit
         self.minutes[who] -= b - a
         day = a // MINUTES_PER_DAY
         self.day_minutes[(who, day)] -= b - a
@@ -106,7 +133,9 @@ class Greedy:
         """``rng``: a variant, with intake order shuffled and group sizes weighed anew."""
         self.inst = instance
         self.cand = Candidates(instance)
-        self.book = _Book()
+        self.book = _Book(
+            instance.slot_minutes, {p.id: i for i, p in enumerate(instance.participants)}
+        )
         self.placed: list[_Placed] = []
         self.avoid = instance.avoid_pairs()
         self.people = instance.participant_by_id
@@ -116,6 +145,12 @@ class Greedy:
         self.order = {pid: i for i, pid in enumerate(intake)}
         self.weight = {g.id: 1.0 if rng is None else rng.uniform(0.7, 1.3) for g in instance.groups}
         self.slot = instance.slot_minutes
+        self._hours: dict[str, int] = {}  # id -> their hours as grid slots (see open_at)
+        self._free_people: dict[int, dict[int, int]] = {}  # minutes -> start -> who is free
+        self._eligible = {
+            g.id: [p for p in instance.participants if eligible_for_group(p, g)]
+            for g in instance.groups
+        }
         prev = instance.previous
         self.previous_members: dict[str, set[str]] = defaultdict(set)
         self.previous_times: dict[str, list[int]] = defaultdict(list)
@@ -158,22 +193,21 @@ class Greedy:
         """Start slots at which the participant is available for ``minutes`` (busy or not)."""
         return self.cand.starts(self.cand.participant_spans[pid], minutes)
 
-    def busy_slots(self, pid: str) -> int:
-        """Bit t set: grid slot t overlaps one of the person's booked sessions."""
-        out = 0
-        for a, b in self.book.busy[pid]:
-            first, last = a // self.slot, -(-b // self.slot)
-            out |= ((1 << (last - first)) - 1) << first
-        return out
+    def open_at(self, who: str, spans: list[Span], a: int, b: int) -> bool:
+        """[a, b) lies in ``spans`` (``who``'s hours) and ``who`` has nothing booked in it."""
+        hours = self._hours.get(who)
+        if hours is None:
+            hours = self._hours[who] = _slot_mask(spans, self.slot)
+        need = self.book.slots(a, b)
+        return hours & need == need and not self.book.mask[who] & need
 
     def participant_free(self, pid: str, a: int, b: int) -> bool:
-        spans = self.cand.participant_spans[pid]
-        return spans_cover(spans, a, b) and self.book.free(pid, a, b)
+        return self.open_at(pid, self.cand.participant_spans[pid], a, b)
 
     def therapist_ok(self, t: Therapist, a: int, b: int, extra: int = 0) -> bool:
         """Free, available and within weekly and daily hours for [a, b) (plus ``extra`` minutes)."""
         book = self.book
-        if not spans_cover(self.cand.therapist_spans[t.id], a, b) or not book.free(t.id, a, b):
+        if not self.open_at(t.id, self.cand.therapist_spans[t.id], a, b):
             return False
         if book.minutes[t.id] + extra + b - a > minutes_of(t.max_hours_per_week):
             return False
@@ -187,9 +221,7 @@ class Greedy:
         ok = [
             r
             for r in rooms
-            if r.capacity >= seats
-            and spans_cover(self.cand.room_spans[r.id], a, b)
-            and self.book.free(r.id, a, b)
+            if r.capacity >= seats and self.open_at(r.id, self.cand.room_spans[r.id], a, b)
         ]
         return sorted(ok, key=lambda r: (r.capacity, r.id))
 
@@ -250,7 +282,7 @@ class Greedy:
         length = g.duration_minutes
         pins = self.pins_of_group(g)
         forced = {pin.participant for pin in pins if pin.participant is not None}
-        eligible = [p for p in self.inst.participants if eligible_for_group(p, g)]
+        eligible = self._eligible[g.id]
         wanting = [p for p in eligible if self.need(p, g.kind) > 0 or p.id in forced]
         if not g.optional and len(wanting) < g.min_size:
             wanting = eligible
@@ -277,31 +309,44 @@ class Greedy:
     def masks(
         self, g: Group, wanting: list[Participant]
     ) -> tuple[dict[int, int], dict[int, int], dict[str, int]]:
-        """Who of ``wanting`` is free at each start of ``g`` (bit i: ``wanting[i]``).
+        """Who of ``wanting`` is free at each start of ``g``, as bits.
 
         Returns start minute -> mask, day -> mask of those who already come in that
         day, and participant id -> bit.
         """
         length = g.duration_minutes
-        index = {p.id: i for i, p in enumerate(wanting)}
-        starts = self.cand.group_starts(g)
-        bits: dict[int, int] = dict.fromkeys(starts, 0)
+        index = self.book.people
         slots = -(-length // self.slot)
+        free = self.free_people(length)
+        occupied = self.book.occupied
+        wanted = 0
         for p in wanting:
-            bit = 1 << index[p.id]
-            busy = self.busy_slots(p.id)
-            blocked = 0  # starts whose session would overlap something already booked
-            for k in range(slots):
-                blocked |= busy >> k
-            for t in self.available_starts(p.id, length).intersection(starts):
-                if not blocked >> t & 1:
-                    bits[t] |= bit
-        masks = {t * self.slot: m for t in starts if (m := bits[t]) or not g.optional}
+            wanted |= 1 << index[p.id]
+        masks = {}
+        for t in self.cand.group_starts(g):
+            m = free.get(t, 0) & wanted
+            for k in range(slots):  # not those with a session booked that it would overlap
+                if not m:
+                    break
+                m &= ~occupied.get(t + k, 0)
+            if m or not g.optional:
+                masks[t * self.slot] = m
         days_in: dict[int, int] = defaultdict(int)
         for p in wanting:
             for d in self.book.days[p.id]:
                 days_in[d] |= 1 << index[p.id]
         return masks, days_in, index
+
+    def free_people(self, minutes: int) -> dict[int, int]:
+        """Start slot -> the participants available then for ``minutes`` (busy or not)."""
+        if minutes not in self._free_people:
+            out: dict[int, int] = defaultdict(int)
+            for p in self.inst.participants:
+                bit = 1 << self.book.people[p.id]
+                for t in self.available_starts(p.id, minutes):
+                    out[t] |= bit
+            self._free_people[minutes] = dict(out)
+        return self._free_people[minutes]
 
     def best_new_times(self, g: Group, wanting: list[Participant]) -> tuple[list[int], list[str]]:
         """Starts for one more group like ``g`` that most of ``wanting`` can make, and who."""
@@ -392,15 +437,15 @@ class Greedy:
         wanted = {pin.therapist for pin in pins if pin.therapist is not None}
         total = length * len(starts)
 
+        free_at: dict[int, list] = {}  # rooms stay as they are while the meetings are staffed
+
         def room_at(t: int, lead: Therapist) -> tuple[bool, str | None]:
             """(found, room): a free room that seats the cohort, None for a virtual group."""
             if g.virtual:
                 return True, None
-            ok = [
-                r
-                for r in self.free_rooms(rooms, t, t + length, len(cohort))
-                if therapist_can_work_in(lead, r)
-            ]
+            if t not in free_at:
+                free_at[t] = self.free_rooms(rooms, t, t + length, len(cohort))
+            ok = [r for r in free_at[t] if therapist_can_work_in(lead, r)]
             return bool(ok), ok[0].id if ok else None
 
         def load(t: Therapist) -> float:
@@ -622,6 +667,16 @@ def _and(masks) -> int:
     out = -1
     for m in masks:
         out &= m
+    return out
+
+
+def _slot_mask(spans: list[Span], slot: int) -> int:
+    """The grid slots that lie wholly inside ``spans``, as bits."""
+    out = 0
+    for a, b in spans:
+        first, last = -(-a // slot), b // slot
+        if last > first:
+            out |= ((1 << (last - first)) - 1) << first
     return out
 
 
