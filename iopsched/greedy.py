@@ -43,6 +43,7 @@ log = logging.getLogger("iopsched")
 
 Span = tuple[int, int]
 MAX_TRIES = 40  # meeting-time combinations tried per group before giving up on it
+REPAIRS = 3  # rounds of filling gaps, each followed by emptying days below a daily minimum
 
 
 @dataclass
@@ -139,6 +140,7 @@ class Greedy:
         self.placed: list[_Placed] = []
         self.avoid = instance.avoid_pairs()
         self.people = instance.participant_by_id
+        self.rooms = instance.room_by_id
         intake = [p.id for p in instance.participants]
         if rng is not None:
             rng.shuffle(intake)
@@ -622,8 +624,68 @@ class Greedy:
                     if not self.place_one_to_one(p, kind):
                         break
         self.drop_short_days()
+        for _ in range(REPAIRS):
+            if not self.fill_gaps():
+                break
+            self.drop_short_days()
         self.fill_twins_in_order()
         return self.sessions()
+
+    def fill_gaps(self) -> bool:
+        """Put people still short into running groups with a place, then their 1:1 sessions.
+
+        Emptying short days frees people and places; a coordinator would look again.
+        A person joins only where every meeting day then holds their daily minimum.
+        Returns whether anything was added.
+        """
+        added = False
+        meetings: dict[str, list[_Placed]] = defaultdict(list)
+        have: dict[tuple[str, str], int] = defaultdict(int)  # (participant, kind) -> 1:1 sessions
+        for s in self.placed:
+            if s.group is not None:
+                meetings[s.group].append(s)
+            else:
+                have[(s.participants[0], s.kind)] += 1
+        open_to = {gid: {q.id for q in self._eligible[gid]} for gid in meetings}
+        for p in sorted(self.inst.participants, key=self._urgency):
+            for gid, ms in meetings.items():
+                g = self.inst.group_by_id[gid]
+                if p.id not in open_to[gid] or len(ms[0].participants) >= g.max_size:
+                    continue
+                if self.need(p, g.kind) > 0 and self.can_join(p, g, ms):
+                    for m in ms:
+                        m.participants.append(p.id)
+                        self.book.take(p.id, m.start, m.end, g.kind)
+                    added = True
+            for kind in ("individual", "family"):
+                spec = getattr(p.plan, kind)
+                for _ in range(have[(p.id, kind)], spec.sessions if spec is not None else 0):
+                    if not self.place_one_to_one(p, kind):
+                        break
+                    added = True
+        return added
+
+    def can_join(self, p: Participant, g: Group, meetings: list[_Placed]) -> bool:
+        """Every hard rule still holds with ``p`` added to all of a running group's meetings."""
+        members = meetings[0].participants
+        if p.id in members or len(members) >= g.max_size or not eligible_for_group(p, g):
+            return False
+        if any(frozenset((p.id, q)) in self.avoid for q in members):
+            return False
+        days = [m.start // MINUTES_PER_DAY for m in meetings]
+        if not self.room_for(p, g.duration_minutes, days):
+            return False
+        floor = minutes_of(p.min_hours_per_day or 0)
+        for m, day in zip(meetings, days, strict=True):
+            if not self.participant_free(p.id, m.start, m.end):
+                return False
+            if self.book.day_minutes[(p.id, day)] + g.duration_minutes < floor:
+                return False
+            if m.room is not None:
+                room = self.rooms[m.room]
+                if room.capacity <= len(members) or not fits_site(room, p.site):
+                    return False
+        return True
 
     def fill_twins_in_order(self) -> None:
         """Give interchangeable groups their ids so the fullest runs under the first id."""

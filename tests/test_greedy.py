@@ -6,6 +6,7 @@ import random
 import time
 
 import pytest
+from conftest import tiny_data
 
 from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.generate import generate
@@ -171,3 +172,81 @@ def test_a_deterministic_solve_tries_no_variants(monkeypatch):
     settings = SolverSettings(time_limit=2, workers=1, first_fit_share=0.5, deterministic=True)
     solve(generate(30, 6), settings)
     assert calls == [None]
+
+
+def _filled(change=None) -> tuple[Instance, list]:
+    """The tiny week with G1 running Mon and Wed 17:00 for P2 alone; P1 is then looked at
+    again (``fill_gaps``).  ``change`` edits the week's data first."""
+    from iopsched.greedy import Greedy
+    from iopsched.solution import Session
+
+    data = tiny_data()
+    if change is not None:
+        change(data)
+    inst = Instance.model_validate(data)
+    greedy = Greedy(inst)
+    greedy.load(
+        [
+            Session(
+                id=f"G1#{k}",
+                kind="group",
+                group="G1",
+                day=day,
+                start="17:00",
+                end="18:30",
+                therapist="T1",
+                room="R1",
+                participants=["P2"],
+            )
+            for k, day in enumerate(("mon", "wed"), start=1)
+        ]
+    )
+    greedy.fill_gaps()
+    return inst, greedy.sessions()
+
+
+def test_people_left_short_join_a_running_group_with_a_place():
+    inst, sessions = _filled()
+    meetings = [s for s in sessions if s.group == "G1"]
+    assert [s.participants for s in meetings] == [["P1", "P2"], ["P1", "P2"]]
+    individual = [s for s in sessions if s.kind == "individual"]
+    assert [s.participants for s in individual] == [["P1"]]  # and the 1:1 session they lack
+    unmet, _ = assess(inst, sessions)
+    sol = Solution(instance=inst.name, status=Status.FEASIBLE, sessions=sessions, unmet=unmet)
+    report = validate(inst, sol)  # G1 ran below its min_size of 2 before P1 joined
+    assert report.ok, report.render()
+
+
+def _set(*edits):
+    """A change of the week's data: (dotted path, value) pairs."""
+
+    def change(data):
+        for path, value in zip(edits[::2], edits[1::2], strict=True):
+            *keys, last = path.split(".")
+            node = data
+            for key in keys:
+                node = node[int(key)] if key.isdigit() else node[key]
+            node[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("why", "change"),
+    [
+        ("the group is full", _set("groups.0.min_size", 1, "groups.0.max_size", 1)),
+        ("its room is full", _set("rooms.0.capacity", 1)),
+        ("kept apart from a member", _set("participants.0.avoid", ["P2"])),
+        ("away on Wednesday", _set("participants.0.availability.1.day", "tue")),
+        ("a day would stay below the daily minimum", _set("participants.0.min_hours_per_day", 2)),
+        (
+            "over their weekly maximum",
+            _set("participants.0.plan.min_hours", 2, "participants.0.plan.max_hours", 3.5),
+        ),
+        ("the tags keep them out", _set("groups.0.tags_required", ["adolescent"])),
+    ],
+)
+def test_nobody_joins_a_running_group_against_a_rule(why, change):
+    _, sessions = _filled(change)
+    meetings = [s for s in sessions if s.group == "G1"]
+    assert [s.participants for s in meetings] == [["P2"], ["P2"]], why
