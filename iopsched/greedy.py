@@ -182,14 +182,20 @@ class Greedy:
 
     def room_for(self, p: Participant, minutes: int, days: list[int]) -> bool:
         """The participant's weekly, daily and day-count limits leave room for these minutes."""
+        return self.room_by_day(p, dict.fromkeys(days, minutes))
+
+    def room_by_day(self, p: Participant, added: dict[int, int]) -> bool:
+        """The participant's weekly, daily and day-count limits leave room for ``added``
+        (day -> minutes)."""
         b = self.book
-        if b.minutes[p.id] + self.reserved(p) + minutes * len(days) > minutes_of(p.plan.max_hours):
+        total = b.minutes[p.id] + self.reserved(p) + sum(added.values())
+        if total > minutes_of(p.plan.max_hours):
             return False
         if p.max_hours_per_day is not None:
             cap = minutes_of(p.max_hours_per_day)
-            if any(b.day_minutes[(p.id, d)] + minutes > cap for d in days):
+            if any(b.day_minutes[(p.id, d)] + m > cap for d, m in added.items()):
                 return False
-        return p.max_days is None or len(b.days[p.id] | set(days)) <= p.max_days
+        return p.max_days is None or len(b.days[p.id] | set(added)) <= p.max_days
 
     def available_starts(self, pid: str, minutes: int) -> frozenset[int]:
         """Start slots at which the participant is available for ``minutes`` (busy or not)."""
@@ -635,8 +641,9 @@ class Greedy:
         """Put people still short into running groups with a place, then their 1:1 sessions.
 
         Emptying short days frees people and places; a coordinator would look again.
-        A person joins only where every meeting day then holds their daily minimum.
-        Returns whether anything was added.
+        A person joins only where every meeting day then holds their daily minimum; one
+        with a daily minimum may join two groups at once, meeting on the same days, that
+        hold it together where neither does alone.  Returns whether anything was added.
         """
         added = False
         meetings: dict[str, list[_Placed]] = defaultdict(list)
@@ -648,14 +655,22 @@ class Greedy:
                 have[(s.participants[0], s.kind)] += 1
         open_to = {gid: {q.id for q in self._eligible[gid]} for gid in meetings}
         for p in sorted(self.inst.participants, key=self._urgency):
-            for gid, ms in meetings.items():
-                g = self.inst.group_by_id[gid]
-                if p.id not in open_to[gid] or len(ms[0].participants) >= g.max_size:
-                    continue
-                if self.need(p, g.kind) > 0 and self.can_join(p, g, ms):
-                    for m in ms:
-                        m.participants.append(p.id)
-                        self.book.take(p.id, m.start, m.end, g.kind)
+            options = [
+                (g, ms)
+                for gid, ms in meetings.items()
+                if p.id in open_to[gid]
+                and len(ms[0].participants) < (g := self.inst.group_by_id[gid]).max_size
+                and self.need(p, g.kind) > 0
+            ]
+            tries = [[option] for option in options]
+            if p.min_hours_per_day is not None:
+                tries += [list(pair) for pair in itertools.combinations(options, 2)]
+            for joins in tries:
+                if all(self.need(p, g.kind) > 0 for g, _ in joins) and self.can_join(p, joins):
+                    for g, ms in joins:
+                        for m in ms:
+                            m.participants.append(p.id)
+                            self.book.take(p.id, m.start, m.end, g.kind)
                     added = True
             for kind in ("individual", "family"):
                 spec = getattr(p.plan, kind)
@@ -665,27 +680,32 @@ class Greedy:
                     added = True
         return added
 
-    def can_join(self, p: Participant, g: Group, meetings: list[_Placed]) -> bool:
-        """Every hard rule still holds with ``p`` added to all of a running group's meetings."""
-        members = meetings[0].participants
-        if p.id in members or len(members) >= g.max_size or not eligible_for_group(p, g):
-            return False
-        if any(frozenset((p.id, q)) in self.avoid for q in members):
-            return False
-        days = [m.start // MINUTES_PER_DAY for m in meetings]
-        if not self.room_for(p, g.duration_minutes, days):
-            return False
-        floor = minutes_of(p.min_hours_per_day or 0)
-        for m, day in zip(meetings, days, strict=True):
-            if not self.participant_free(p.id, m.start, m.end):
+    def can_join(self, p: Participant, joins: list[tuple[Group, list[_Placed]]]) -> bool:
+        """Every hard rule still holds with ``p`` added to all meetings of these running groups."""
+        added: dict[int, int] = defaultdict(int)  # day -> minutes
+        spans: list[Span] = []
+        for g, meetings in joins:
+            members = meetings[0].participants
+            if p.id in members or len(members) >= g.max_size or not eligible_for_group(p, g):
                 return False
-            if self.book.day_minutes[(p.id, day)] + g.duration_minutes < floor:
+            if any(frozenset((p.id, q)) in self.avoid for q in members):
                 return False
-            if m.room is not None:
-                room = self.rooms[m.room]
-                if room.capacity <= len(members) or not fits_site(room, p.site):
+            for m in meetings:
+                if not self.participant_free(p.id, m.start, m.end):
                     return False
-        return True
+                if m.room is not None:
+                    room = self.rooms[m.room]
+                    if room.capacity <= len(members) or not fits_site(room, p.site):
+                        return False
+                added[m.start // MINUTES_PER_DAY] += m.end - m.start
+                spans.append((m.start, m.end))
+        spans.sort()
+        if any(a < end for (_, end), (a, _) in itertools.pairwise(spans)):
+            return False  # two of the groups meet at once
+        floor = minutes_of(p.min_hours_per_day or 0)
+        if any(self.book.day_minutes[(p.id, d)] + m < floor for d, m in added.items()):
+            return False
+        return self.room_by_day(p, added)
 
     def fill_twins_in_order(self) -> None:
         """Give interchangeable groups their ids so the fullest runs under the first id."""

@@ -12,6 +12,7 @@ from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.generate import generate
 from iopsched.greedy import first_fit_solution, greedy_schedule
 from iopsched.solution import Solution, Status
+from iopsched.timegrid import format_hhmm, parse_hhmm
 from iopsched.validator import assess
 
 
@@ -174,13 +175,18 @@ def test_a_deterministic_solve_tries_no_variants(monkeypatch):
     assert calls == [None]
 
 
-def _filled(change=None) -> tuple[Instance, list]:
-    """The tiny week with G1 running Mon and Wed 17:00 for P2 alone; P1 is then looked at
-    again (``fill_gaps``).  ``change`` edits the week's data first."""
+def _filled(change=None, second: str | None = None) -> tuple[Instance, list]:
+    """The tiny week with G1 running Mon and Wed 17:00 for P2 alone (and, with ``second``,
+    a like group G2 at that time); P1 is then looked at again (``fill_gaps``).  ``change``
+    edits the week's data first."""
     from iopsched.greedy import Greedy
     from iopsched.solution import Session
 
     data = tiny_data()
+    running = [("G1", "17:00")]
+    if second is not None:
+        data["groups"].append({**data["groups"][0], "id": "G2"})
+        running.append(("G2", second))
     if change is not None:
         change(data)
     inst = Instance.model_validate(data)
@@ -188,16 +194,17 @@ def _filled(change=None) -> tuple[Instance, list]:
     greedy.load(
         [
             Session(
-                id=f"G1#{k}",
+                id=f"{gid}#{k}",
                 kind="group",
-                group="G1",
+                group=gid,
                 day=day,
-                start="17:00",
-                end="18:30",
+                start=start,
+                end=format_hhmm(parse_hhmm(start) + 90),
                 therapist="T1",
                 room="R1",
                 participants=["P2"],
             )
+            for gid, start in running
             for k, day in enumerate(("mon", "wed"), start=1)
         ]
     )
@@ -250,3 +257,23 @@ def test_nobody_joins_a_running_group_against_a_rule(why, change):
     _, sessions = _filled(change)
     meetings = [s for s in sessions if s.group == "G1"]
     assert [s.participants for s in meetings] == [["P2"], ["P2"]], why
+
+
+_DAILY_THREE_HOURS = _set("participants.0.min_hours_per_day", 3, "participants.0.plan.max_hours", 8)
+
+
+def test_with_a_daily_minimum_two_groups_that_hold_it_together_are_joined_together():
+    """G1 or G2 alone gives P1 1.5 h a day, below their 3 h; the two back to back give 3 h."""
+    inst, sessions = _filled(_DAILY_THREE_HOURS, second="18:30")
+    for gid in ("G1", "G2"):
+        assert [s.participants for s in sessions if s.group == gid] == [["P1", "P2"]] * 2
+    unmet, _ = assess(inst, sessions)
+    sol = Solution(instance=inst.name, status=Status.FEASIBLE, sessions=sessions, unmet=unmet)
+    report = validate(inst, sol)
+    assert report.ok, report.render()
+
+
+def test_two_groups_that_meet_at_once_are_not_joined_together():
+    _, sessions = _filled(_DAILY_THREE_HOURS, second="17:30")
+    for gid in ("G1", "G2"):
+        assert [s.participants for s in sessions if s.group == gid] == [["P2"]] * 2
