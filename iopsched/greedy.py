@@ -5,8 +5,11 @@ can make (the times last week's schedule used come first); they are filled in
 order of need, then intake order.  Individual and family sessions are fitted
 afterwards where participant, therapist and a room are free, on days the
 participant already comes in where possible (first a day below their
-``min_hours_per_day``, but only when the session lifts it to the minimum).  Finally,
-days left below a participant's ``min_hours_per_day`` are emptied.
+``min_hours_per_day``, but only when the session lifts it to the minimum).  Then
+days left below a participant's ``min_hours_per_day`` are emptied, and the week is
+looked at again: people still short join running groups with a place (two at once
+where only both together hold their daily minimum) and get the 1:1 sessions they
+lack, and short days are emptied again (``REPAIRS`` times at most).
 
 It is fast and never consults the CP-SAT model, so it serves twice: as the
 baseline iopsched is measured against, and as the warm start of the solver.
