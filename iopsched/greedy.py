@@ -645,8 +645,8 @@ class Greedy:
 
         Emptying short days frees people and places; a coordinator would look again.
         A person joins only where every meeting day then holds their daily minimum; one
-        with a daily minimum may join two groups at once, meeting on the same days, that
-        hold it together where neither does alone.  Returns whether anything was added.
+        with a daily minimum may join two groups at once that hold it together where
+        neither does alone.  Returns whether anything was added.
         """
         added = False
         meetings: dict[str, list[_Placed]] = defaultdict(list)
