@@ -664,6 +664,7 @@ class Greedy:
                 if p.id in open_to[gid]
                 and len(ms[0].participants) < (g := self.inst.group_by_id[gid]).max_size
                 and self.need(p, g.kind) > 0
+                and all(self.participant_free(p.id, m.start, m.end) for m in ms)
             ]
             tries = [[option] for option in options]
             if p.min_hours_per_day is not None:
