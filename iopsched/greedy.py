@@ -142,6 +142,10 @@ class Greedy:
         )
         self.placed: list[_Placed] = []
         self.avoid = instance.avoid_pairs()
+        self.avoided: dict[str, set[str]] = defaultdict(set)  # id -> those kept apart from them
+        for pair in self.avoid:
+            for one in pair:
+                self.avoided[one] |= pair - {one}
         self.people = instance.participant_by_id
         self.rooms = instance.room_by_id
         intake = [p.id for p in instance.participants]
@@ -662,9 +666,8 @@ class Greedy:
                 (g, ms)
                 for gid, ms in meetings.items()
                 if p.id in open_to[gid]
-                and len(ms[0].participants) < (g := self.inst.group_by_id[gid]).max_size
-                and self.need(p, g.kind) > 0
-                and all(self.participant_free(p.id, m.start, m.end) for m in ms)
+                and self.need(p, (g := self.inst.group_by_id[gid]).kind) > 0
+                and self.may_join(p, g, ms)
             ]
             tries = [[option] for option in options]
             if p.min_hours_per_day is not None:
@@ -684,23 +687,31 @@ class Greedy:
                     added = True
         return added
 
+    def may_join(self, p: Participant, g: Group, meetings: list[_Placed]) -> bool:
+        """A running group's own rules let ``p`` into all its meetings: a place in the group
+        and its rooms, tags, site, nobody to be kept apart from, and ``p`` free each time."""
+        members = meetings[0].participants
+        if p.id in members or len(members) >= g.max_size or not eligible_for_group(p, g):
+            return False
+        if not self.avoided[p.id].isdisjoint(members):
+            return False
+        for m in meetings:
+            if not self.participant_free(p.id, m.start, m.end):
+                return False
+            if m.room is not None:
+                room = self.rooms[m.room]
+                if room.capacity <= len(members) or not fits_site(room, p.site):
+                    return False
+        return True
+
     def can_join(self, p: Participant, joins: list[tuple[Group, list[_Placed]]]) -> bool:
         """Every hard rule still holds with ``p`` added to all meetings of these running groups."""
         added: dict[int, int] = defaultdict(int)  # day -> minutes
         spans: list[Span] = []
         for g, meetings in joins:
-            members = meetings[0].participants
-            if p.id in members or len(members) >= g.max_size or not eligible_for_group(p, g):
-                return False
-            if any(frozenset((p.id, q)) in self.avoid for q in members):
+            if not self.may_join(p, g, meetings):
                 return False
             for m in meetings:
-                if not self.participant_free(p.id, m.start, m.end):
-                    return False
-                if m.room is not None:
-                    room = self.rooms[m.room]
-                    if room.capacity <= len(members) or not fits_site(room, p.site):
-                        return False
                 added[m.start // MINUTES_PER_DAY] += m.end - m.start
                 spans.append((m.start, m.end))
         spans.sort()
