@@ -236,7 +236,7 @@ class _Explainer:
     ) -> str:
         """What keeps the participant out of a group with a place, meeting when they are free."""
         members = set(held[0].participants)
-        if any(frozenset((p.id, q)) in self.week.avoid for q in members):
+        if not self.week.avoided[p.id].isdisjoint(members):
             return "they must be kept apart from a member"
         rooms = self.inst.room_by_id
         small = [

@@ -141,9 +141,8 @@ class Greedy:
             instance.slot_minutes, {p.id: i for i, p in enumerate(instance.participants)}
         )
         self.placed: list[_Placed] = []
-        self.avoid = instance.avoid_pairs()
         self.avoided: dict[str, set[str]] = defaultdict(set)  # id -> those kept apart from them
-        for pair in self.avoid:
+        for pair in instance.avoid_pairs():
             for one in pair:
                 self.avoided[one] |= pair - {one}
         self.people = instance.participant_by_id
@@ -430,7 +429,7 @@ class Greedy:
                 break
             if not g.virtual and p.site is not None and sites and p.site not in sites:
                 continue
-            if any(frozenset((p.id, q.id)) in self.avoid for q in cohort):
+            if not self.avoided[p.id].isdisjoint(q.id for q in cohort):
                 continue
             if self.room_for(p, g.duration_minutes, days):
                 cohort.append(p)
@@ -709,7 +708,7 @@ class Greedy:
         added: dict[int, int] = defaultdict(int)  # day -> minutes
         spans: list[Span] = []
         for g, meetings in joins:
-            if not self.may_join(p, g, meetings):
+            if not self.may_join(p, g, meetings):  # again: p may have joined others since
                 return False
             for m in meetings:
                 added[m.start // MINUTES_PER_DAY] += m.end - m.start
