@@ -88,6 +88,7 @@ class _Book:
     day_minutes: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
     kind_minutes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     days: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    releases: int = 0  # bookings given back so far
 
     def slots(self, a: int, b: int) -> int:
         """The grid slots [a, b) overlaps, as bits."""
@@ -111,6 +112,7 @@ class _Book:
             self.kind_minutes[(who, kind)] += b - a
 
     def release(self, who: str, a: int, b: int, kind: str | None = None) -> None:
+        self.releases += 1
         self.busy[who].remove((a, b))
         mask = 0
         for x, y in self.busy[who]:
@@ -155,6 +157,7 @@ class Greedy:
         self.slot = instance.slot_minutes
         self._hours: dict[str, int] = {}  # id -> their hours as grid slots (see open_at)
         self._free_people: dict[int, dict[int, int]] = {}  # minutes -> start -> who is free
+        self._no_place: dict[tuple[str, str], tuple[int, int]] = {}  # see place_missing
         self._eligible = {
             g.id: [p for p in instance.participants if eligible_for_group(p, g)]
             for g in instance.groups
@@ -632,9 +635,7 @@ class Greedy:
             for kind in ("individual", "family"):
                 spec = getattr(p.plan, kind)
                 have = sum(1 for s in self.placed if s.kind == kind and p.id in s.participants)
-                for _ in range(have, spec.sessions if spec is not None else 0):
-                    if not self.place_one_to_one(p, kind):
-                        break
+                self.place_missing(p, kind, have)
         self.drop_short_days()
         for _ in range(REPAIRS):
             if not self.fill_gaps():
@@ -679,12 +680,29 @@ class Greedy:
                             self.book.take(p.id, m.start, m.end, g.kind)
                     added = True
             for kind in ("individual", "family"):
-                spec = getattr(p.plan, kind)
-                for _ in range(have[(p.id, kind)], spec.sessions if spec is not None else 0):
-                    if not self.place_one_to_one(p, kind):
-                        break
+                if self.place_missing(p, kind, have[(p.id, kind)]):
                     added = True
         return added
+
+    def place_missing(self, p: Participant, kind: str, have: int) -> int:
+        """Place the participant's missing ``kind`` sessions (``have`` are placed); how many.
+
+        One that found no place is not looked for again until something is given back
+        (a release) or the person's own week changes: until then it cannot fit.
+        """
+        spec = getattr(p.plan, kind)
+        if spec is None or self._no_place.get((p.id, kind)) == self._state(p):
+            return 0
+        placed = 0
+        for _ in range(have, spec.sessions):
+            if not self.place_one_to_one(p, kind):
+                self._no_place[(p.id, kind)] = self._state(p)
+                break
+            placed += 1
+        return placed
+
+    def _state(self, p: Participant) -> tuple[int, int]:
+        return self.book.releases, self.book.minutes[p.id]
 
     def may_join(self, p: Participant, g: Group, meetings: list[_Placed]) -> bool:
         """A running group's own rules let ``p`` into all its meetings: a place in the group
