@@ -277,3 +277,33 @@ def test_two_groups_that_meet_at_once_are_not_joined_together():
     _, sessions = _filled(_DAILY_THREE_HOURS, second="17:30")
     for gid in ("G1", "G2"):
         assert [s.participants for s in sessions if s.group == gid] == [["P2"]] * 2
+
+
+def test_a_one_to_one_session_without_a_place_is_looked_for_again_once_time_is_given_back():
+    """The second look skips a session that found no place only while nothing was freed."""
+    from iopsched.greedy import Greedy
+    from iopsched.solution import Session
+
+    inst = Instance.model_validate(tiny_data())
+    greedy = Greedy(inst)
+    greedy.load(  # T1 busy all of Monday and Wednesday evening
+        [
+            Session(
+                id=f"G1#{k}",
+                kind="group",
+                group="G1",
+                day=day,
+                start="17:00",
+                end="21:00",
+                therapist="T1",
+                room="R1",
+                participants=["P2"],
+            )
+            for k, day in enumerate(("mon", "wed"), start=1)
+        ]
+    )
+    p1 = inst.participant_by_id["P1"]
+    assert greedy.place_missing(p1, "individual", 0) == 0
+    assert greedy.place_missing(p1, "individual", 0) == 0
+    greedy.unplace(greedy.placed[0])  # Monday's booking given back
+    assert greedy.place_missing(p1, "individual", 0) == 1
