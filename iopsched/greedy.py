@@ -633,7 +633,6 @@ class Greedy:
                 self.place_block(g, cohort, todo)
         for p in self.one_to_one_order():
             for kind in ("individual", "family"):
-                spec = getattr(p.plan, kind)
                 have = sum(1 for s in self.placed if s.kind == kind and p.id in s.participants)
                 self.place_missing(p, kind, have)
         self.drop_short_days()
