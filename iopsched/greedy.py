@@ -162,6 +162,7 @@ class Greedy:
             g.id: [p for p in instance.participants if eligible_for_group(p, g)]
             for g in instance.groups
         }
+        self._open = {gid: {p.id for p in people} for gid, people in self._eligible.items()}
         prev = instance.previous
         self.previous_members: dict[str, set[str]] = defaultdict(set)
         self.previous_times: dict[str, list[int]] = defaultdict(list)
@@ -270,15 +271,17 @@ class Greedy:
         prev = sorted(self.previous_times.get(g.id, []))
         if len(prev) == g.meetings_per_week and all(t in masks for t in prev):
             out[tuple(prev)] = 1 << 40  # last week's times first
+        busiest = {d: -max((masks[t].bit_count(), -t) for t in ts)[1] for d, ts in by_day.items()}
         for days in itertools.combinations(sorted(by_day), g.meetings_per_week):
             clock = set.intersection(*({t % MINUTES_PER_DAY for t in by_day[d]} for d in days))
-            inits = [[max(by_day[d], key=lambda t: (masks[t].bit_count(), -t)) for d in days]]
+            inits = [[busiest[d] for d in days]]
             inits += [[d * MINUTES_PER_DAY + c for d in days] for c in sorted(clock)]
             for pick in inits:
                 for _ in range(2):  # coordinate ascent: each day's start against the others
                     for i, d in enumerate(days):
                         rest = _and(masks[t] for j, t in enumerate(pick) if j != i)
-                        pick[i] = max(by_day[d], key=lambda t: ((masks[t] & rest).bit_count(), -t))
+                        # most people free then, earliest on a tie
+                        pick[i] = -max(((masks[t] & rest).bit_count(), -t) for t in by_day[d])[1]
                 common = _and(masks[t] for t in pick)
                 fit = min(common.bit_count(), g.max_size)
                 same_days = sum((common & days_in.get(d, 0)).bit_count() for d in days)
@@ -537,9 +540,18 @@ class Greedy:
             # (the day is emptied at the end) unless nothing else fits
             lifts = 0 < here < min_day <= here + length
             options.append((not lifts, here + length < min_day, here == 0, -here, a))
+        # the least loaded first; nothing is booked until a place is found, so once
+        leads = sorted(
+            (
+                t
+                for t in therapists
+                if self.book.minutes[t.id] + length <= minutes_of(t.max_hours_per_week)
+            ),
+            key=lambda t: (self.book.minutes[t.id], t.id),
+        )
         for *_, a in sorted(options):
             b = a + length
-            for lead in sorted(therapists, key=lambda t: (self.book.minutes[t.id], t.id)):
+            for lead in leads:
                 if not self.therapist_ok(lead, a, b):
                     continue
                 free = self.free_rooms(rooms, a, b, seats)
@@ -578,15 +590,10 @@ class Greedy:
 
     def leave_day(self, p: Participant, day: int) -> None:
         """Take a participant out of everything on a day (whole groups, 1:1 sessions)."""
-        groups = {s.group for s in self.placed if s.group and p.id in s.participants}
-        groups = {
-            gid
-            for gid in groups
-            if any(s.group == gid and s.start // MINUTES_PER_DAY == day for s in self.placed)
-        }
-        for s in list(self.placed):
-            if p.id not in s.participants:
-                continue
+        mine = [s for s in self.placed if p.id in s.participants]
+        # a member is in every meeting of their group: its meeting that day is among theirs
+        groups = {s.group for s in mine if s.group and s.start // MINUTES_PER_DAY == day}
+        for s in mine:
             if s.group is None and s.start // MINUTES_PER_DAY == day:
                 self.unplace(s)
             elif s.group in groups:
@@ -659,20 +666,23 @@ class Greedy:
                 meetings[s.group].append(s)
             else:
                 have[(s.participants[0], s.kind)] += 1
-        open_to = {gid: {q.id for q in self._eligible[gid]} for gid in meetings}
+        open_to: dict[str, list[Group]] = defaultdict(list)  # participant -> running groups
+        for gid in meetings:
+            g = self.inst.group_by_id[gid]
+            for q in self._eligible[gid]:
+                open_to[q.id].append(g)
         for p in sorted(self.inst.participants, key=self._urgency):
+            wants = {kind: self.need(p, kind) > 0 for kind in ("group", "education")}
             options = [
-                (g, ms)
-                for gid, ms in meetings.items()
-                if p.id in open_to[gid]
-                and self.need(p, (g := self.inst.group_by_id[gid]).kind) > 0
-                and self.may_join(p, g, ms)
+                (g, meetings[g.id])
+                for g in open_to[p.id]
+                if wants[g.kind] and self.may_join(p, g, meetings[g.id])
             ]
             tries = [[option] for option in options]
             if p.min_hours_per_day is not None:
                 tries += [list(pair) for pair in itertools.combinations(options, 2)]
             for joins in tries:
-                if all(self.need(p, g.kind) > 0 for g, _ in joins) and self.can_join(p, joins):
+                if self.can_join(p, joins) and all(self.need(p, g.kind) > 0 for g, _ in joins):
                     for g, ms in joins:
                         for m in ms:
                             m.participants.append(p.id)
@@ -707,7 +717,7 @@ class Greedy:
         """A running group's own rules let ``p`` into all its meetings: a place in the group
         and its rooms, tags, site, nobody to be kept apart from, and ``p`` free each time."""
         members = meetings[0].participants
-        if p.id in members or len(members) >= g.max_size or not eligible_for_group(p, g):
+        if p.id in members or len(members) >= g.max_size or p.id not in self._open[g.id]:
             return False
         if not self.avoided[p.id].isdisjoint(members):
             return False
@@ -724,17 +734,19 @@ class Greedy:
         """Every hard rule still holds with ``p`` added to all meetings of these running groups."""
         added: dict[int, int] = defaultdict(int)  # day -> minutes
         spans: list[Span] = []
-        for g, meetings in joins:
-            if not self.may_join(p, g, meetings):  # again: p may have joined others since
-                return False
+        for _, meetings in joins:
             for m in meetings:
                 added[m.start // MINUTES_PER_DAY] += m.end - m.start
                 spans.append((m.start, m.end))
+        # the cheap checks first: most pairs tried fail the daily minimum
+        floor = minutes_of(p.min_hours_per_day or 0)
+        if any(self.book.day_minutes[(p.id, d)] + m < floor for d, m in added.items()):
+            return False
         spans.sort()
         if any(a < end for (_, end), (a, _) in itertools.pairwise(spans)):
             return False  # two of the groups meet at once
-        floor = minutes_of(p.min_hours_per_day or 0)
-        if any(self.book.day_minutes[(p.id, d)] + m < floor for d, m in added.items()):
+        # again: p may have joined others since the options were drawn up
+        if not all(self.may_join(p, g, meetings) for g, meetings in joins):
             return False
         return self.room_by_day(p, added)
 
