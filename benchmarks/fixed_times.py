@@ -12,9 +12,9 @@ it proves *for these group times*.  A bound above what another schedule of
 the same week costs says the timetable itself is what keeps this schedule
 from it: no assignment of people and staff to these times can do better.
 
-On the 80-person example, the shipped 60-second schedule (objective 139,905)
-gave 134,061 in 60 s with a proven bound of 116,446 for its group times, while
-ten-minute solves of the same week reached 86,060 and 88,556: most of the gap
+On the 80-person example, the shipped 60-second schedule (objective 122,010)
+gave 117,796 in 60 s with a proven bound of 114,379 for its group times, while
+ten-minute solves of the same week reached 72,646 to 88,556: most of the gap
 between one and ten minutes lies in where groups meet, not in who is put in
 them.
 """
