@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make
+from conftest import MON_WED, make
 
 from iopsched import solve, validate
+from iopsched.bounds import cost_floor
 from iopsched.io import dump_model, write_json_atomic
 from iopsched.solution import Solution, Status
 from iopsched.validator import assess
@@ -19,6 +20,7 @@ from iopsched.validator import assess
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 
 import bench_solve
+import capacity_bound
 import fixed_times
 import ladder
 import relaxed_tracks
@@ -181,3 +183,28 @@ def test_fixed_times_runs_on_a_tiny_week(tmp_path, tiny, capsys):
     printed = capsys.readouterr().out
     assert "given schedule:          objective 410" in printed
     assert "objective 410, 2 fully served, bound 410 (optimal)" in printed
+
+
+def test_capacity_bound_is_the_floor_where_there_is_room_for_everyone(tiny):
+    week = make(tiny)
+    assert cost_floor(week) == 120  # two people, one day each at 60
+    assert capacity_bound.CapacityLP(week).solve() == pytest.approx(120)  # optimum 410
+
+
+def test_capacity_bound_prices_one_therapist_hour_for_four_people(tiny):
+    # Four people each need one 60-min individual session (and 1 h a week); the only
+    # therapist works Monday 17:00-18:00: one is seen (one day, 60), three are short of
+    # the session (1000), of their hour (20 x 60) and of their plan (2400).
+    tiny["groups"] = []
+    tiny["therapists"][0]["availability"] = [{"day": "mon", "start": "17:00", "end": "18:00"}]
+    plan = {"min_hours": 1, "max_hours": 2, "individual": {"sessions": 1, "minutes": 60}}
+    tiny["participants"] = [
+        {"id": f"P{i}", "availability": MON_WED, "plan": plan} for i in range(4)
+    ]
+    week = make(tiny)
+    bound = capacity_bound.CapacityLP(week).solve()
+    assert bound == pytest.approx(60 + 3 * (1000 + 1200 + 2400))
+    assert cost_floor(week) == 4 * 60  # each could be seen alone
+    sol = solve(week, time_limit=10, workers=1)
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == bound + 20  # and the busiest therapist's 10 % of their week
