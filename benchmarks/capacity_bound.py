@@ -176,9 +176,9 @@ class CapacityLP:
                     if same:
                         self.meetings(same, people)
         cost = sum(self.person(p, w) for p in inst.participants)
+        gives = [t for t in inst.therapists if {"individual", "family"} & set(t.modalities)]
         for m in self.slots:
             lp.Add(sum(self.sessions_at[m]) <= sum(m in free for free in staff.values()))
-            gives = [t for t in inst.therapists if {"individual", "family"} & set(t.modalities)]
             lp.Add(sum(self.one_to_one_at[m]) <= sum(m in staff[t.id] for t in gives))
         for uses in self.room_at.values():
             lp.Add(sum(uses) <= 1)
