@@ -540,15 +540,8 @@ class Greedy:
             # (the day is emptied at the end) unless nothing else fits
             lifts = 0 < here < min_day <= here + length
             options.append((not lifts, here + length < min_day, here == 0, -here, a))
-        # the least loaded first; nothing is booked until a place is found, so once
-        leads = sorted(
-            (
-                t
-                for t in therapists
-                if self.book.minutes[t.id] + length <= minutes_of(t.max_hours_per_week)
-            ),
-            key=lambda t: (self.book.minutes[t.id], t.id),
-        )
+        # the least loaded first (sorted once: nothing is booked until a place is found)
+        leads = sorted(therapists, key=lambda t: (self.book.minutes[t.id], t.id))
         for *_, a in sorted(options):
             b = a + length
             for lead in leads:
