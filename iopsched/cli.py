@@ -418,8 +418,21 @@ def template_cmd(output: str, instance_path: str | None) -> None:
     help="small: 4 evenings and Saturday; evening: 5 evenings and the weekend, three tracks; "
     "understaffed: evening with about half the staff (not every plan can be met).",
 )
-@click.option("--pins", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--fixed-groups", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--pins",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="book an individual session for up to P people (none with a daily minimum).",
+)
+@click.option(
+    "--fixed-groups",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="fix the times of the first F therapy groups (weekday evenings); each must run "
+    "where enough people and a facilitator are free then, else it stays optional.",
+)
 @click.option("--week-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 def generate_cmd(

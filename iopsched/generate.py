@@ -337,20 +337,83 @@ def _multi_site(
     return Instance.model_validate(merged)
 
 
+def _overlap(a: list[tuple[str, int, int]], b: list[tuple[str, int, int]]) -> bool:
+    """Two lists of meetings (day, start, end) share some time."""
+    return any(d == e and s < v and u < t for d, s, t in a for e, u, v in b)
+
+
+def _can_attend(person: dict, group: dict, meetings: list[tuple[str, int, int]]) -> bool:
+    """The person may join the group, and is available for every one of its meetings (and
+    each meeting alone reaches their daily minimum)."""
+    tags = set(person.get("tags", []))
+    if not set(group["tags_required"]) <= tags or tags & set(group["tags_excluded"]):
+        return False
+    if person.get("max_days", 7) < len(meetings):
+        return False
+    daily = person.get("min_hours_per_day")  # a day of this group alone must reach it
+    if daily is not None and any(e - s < daily * 60 for _, s, e in meetings):
+        return False
+    return _free_for(person["availability"], meetings)
+
+
+def _free_for(windows: list[dict], meetings: list[tuple[str, int, int]]) -> bool:
+    """Every meeting (day, start, end) lies inside one of the windows."""
+    return all(
+        any(
+            w["day"] == d and parse_hhmm(w["start"]) <= s and e <= parse_hhmm(w["end"])
+            for w in windows
+        )
+        for d, s, e in meetings
+    )
+
+
 def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins: int) -> None:
-    """Fix some group times the program already announced, and pin a few bookings."""
+    """Pin a few bookings, then fix some group times the program already announced."""
+    busy = _add_pins(rng, data, pins)
     program = {w["day"]: w for w in data["program_hours"]}
     weekdays = [d for d in EVENINGS if d in program]
-    pinned: list[dict] = []
+    # meetings of the groups that must run, with the people and the facilitators they need
+    announced: list[tuple[list[tuple[str, int, int]], set[str]]] = []
     groups = [g for g in data["groups"] if g["kind"] == "group"][:fixed_groups]
     for k, g in enumerate(groups):
         step = max(1, len(weekdays) // g["meetings_per_week"])
         days = weekdays[::step][: g["meetings_per_week"]]
         start = format_hhmm(17 * 60 + 90 * (k % 2))  # a process and a skills block in a row
         g["fixed_times"] = [{"day": d, "start": start} for d in days]
-        g["optional"] = False
+        # announced, so it must run, but only where enough people can come to it and a
+        # facilitator is free: a small week (or a small track) keeps it optional, not hopeless
+        meetings = [(d, parse_hhmm(start), parse_hhmm(start) + g["duration_minutes"]) for d in days]
+        taken: set[str] = set()
+        for other, needed in announced:
+            if _overlap(meetings, other):
+                taken |= needed
+        people = [
+            p["id"]
+            for p in data["participants"]
+            if p["id"] not in taken
+            and not _overlap(meetings, busy.get(p["id"], []))
+            and _can_attend(p, g, meetings)
+        ]
+        leads = [
+            t["id"]
+            for t in data["therapists"]
+            if t["id"] not in taken
+            and g["kind"] in t["modalities"]
+            and not _overlap(meetings, busy.get(t["id"], []))
+            and _free_for(t["availability"], meetings)
+        ]
+        if len(people) >= g["min_size"] and leads:
+            g["optional"] = False
+            announced.append((meetings, set(people[: g["min_size"]]) | {leads[0]}))
+
+
+def _add_pins(rng: random.Random, data: dict, pins: int) -> dict[str, list[tuple[str, int, int]]]:
+    """Book individual sessions for a few people; returns who is booked when (id -> meetings)."""
     booked: dict[str, list[tuple[str, int, int]]] = {}
-    for person in data["participants"][:pins]:
+    pinned: list[dict] = []
+    # a booked 1:1 session on its own would not reach a daily minimum: such people not pinned
+    free = [p for p in data["participants"] if p.get("min_hours_per_day") is None]
+    for person in free[:pins]:
         tid = person.get("primary_therapist")
         if tid is None or "individual" not in person["plan"]:
             continue
@@ -367,7 +430,8 @@ def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins:
             while any(a < start + length and start < b for a, b in taken):
                 start += 15
             if end - start >= length:
-                booked.setdefault(tid, []).append((day, start, start + length))
+                for who in (tid, person["id"]):
+                    booked.setdefault(who, []).append((day, start, start + length))
                 pinned.append(
                     {
                         "participant": person["id"],
@@ -379,3 +443,4 @@ def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins:
                 )
                 break
     data["pins"] = pinned
+    return booked

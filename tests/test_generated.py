@@ -38,6 +38,35 @@ def test_generated_with_fixed_times_and_pins_validate():
     assert validate(inst, sol).ok
 
 
+@pytest.mark.parametrize(
+    ("n", "seed", "profile", "fixed", "pins", "sites"),
+    [
+        (4, 2, "small", 1, 0, 1),  # two people fit the first fixed group: it needs three
+        (3, 1, "small", 1, 2, 1),  # a pinned 1:1 session alone cannot reach a daily minimum
+        (12, 5, "evening", 2, 2, 1),  # the people free then have daily minimums
+        (12, 4, "evening", 1, 2, 1),  # a pin books a needed member at the group's time
+        (8, 0, "small", 2, 2, 2),  # two sites of four people
+    ],
+)
+def test_small_generated_weeks_with_fixed_groups_and_pins_have_a_schedule(
+    n, seed, profile, fixed, pins, sites
+):
+    """Each of these weeks was infeasible when every fixed group had to run."""
+    inst = generate(n, seed, profile=profile, fixed_groups=fixed, pins=pins, sites=sites)
+    assert any(g.fixed_times for g in inst.groups)
+    sol = solve(inst, time_limit=3, workers=2)
+    assert sol.status.has_schedule, sol.stats.infeasible_because
+    assert validate(inst, sol).ok
+
+
+def test_fixed_groups_must_run_where_enough_people_can_come():
+    inst = generate(30, 13, profile="small", pins=6, fixed_groups=2)  # the pinned-week example
+    fixed = [g for g in inst.groups if g.fixed_times]
+    assert len(fixed) == 2 and not any(g.optional for g in fixed)
+    tiny = generate(4, 2, profile="small", fixed_groups=1)
+    assert [g.optional for g in tiny.groups if g.fixed_times] == [True]
+
+
 def test_generator_is_deterministic():
     assert generate(30, 3) == generate(30, 3)
     assert generate(30, 3) != generate(30, 4)
