@@ -369,7 +369,11 @@ class Greedy:
         return self._free_people[minutes]
 
     def best_new_times(self, g: Group, wanting: list[Participant]) -> tuple[list[int], list[str]]:
-        """Starts for one more group like ``g`` that most of ``wanting`` can make, and who."""
+        """Starts for one more group like ``g`` that most of ``wanting`` can make, and who.
+
+        The new group is a group of its own: not ``g``'s fixed times or last week's.
+        """
+        g = g.model_copy(update={"id": f"{g.id} (new)", "fixed_times": None, "optional": True})
         masks, days_in, index = self.masks(g, wanting)
         for starts in self.combos(g, masks, days_in)[:1]:
             common = _and(masks[t] for t in starts)

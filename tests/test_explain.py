@@ -169,3 +169,34 @@ def test_infeasible_week_names_the_conflicting_rules():
     assert sol.status.value == "infeasible"
     (r,) = explain(inst, sol)
     assert r.kind == "infeasible" and "pin 0" in r.text
+
+
+def test_a_group_with_fixed_times_they_are_busy_at(tiny):
+    """One more group like a fixed-time group is offered at times of its own, not the fixed
+    ones (which crashed explain when no one waiting was free at them)."""
+    tiny["groups"][0] |= {
+        "min_size": 1,
+        "fixed_times": [{"day": "mon", "start": "17:00"}, {"day": "wed", "start": "17:00"}],
+    }
+    tiny["therapists"].append(
+        {
+            "id": "T2",
+            "modalities": ["individual"],
+            "availability": copy.deepcopy(MON_WED),
+            "max_hours_per_week": 10,
+        }
+    )
+    tiny["participants"].append(
+        {
+            "id": "P3",
+            "availability": copy.deepcopy(MON_WED),
+            "plan": {"min_hours": 4, "max_hours": 6, "individual": {"sessions": 1, "minutes": 60}},
+            "primary_therapist": "T2",
+        }
+    )
+    pin = {"participant": "P3", "kind": "individual", "therapist": "T2"}
+    tiny["pins"] = [pin | {"day": "mon", "start": "17:00"}]
+    (r,) = _reasons(tiny, "min_hours", "P3")
+    assert r.kind == "groups_taken"
+    assert "meet when P3 is unavailable or busy: G1" in r.text
+    assert "One more group like G1 at Mon 18:00" in r.text, r.text
