@@ -13,7 +13,6 @@ from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,7 +25,9 @@ from pydantic import (
 from iopsched.solution import SessionKind, Solution
 from iopsched.timegrid import (
     MINUTES_PER_DAY,
+    Clock,
     Day,
+    end_after_start,
     parse_hhmm,
     window_span,
     windows_union,
@@ -38,12 +39,6 @@ Modality = Literal["group", "education", "individual", "family"]
 Level = Literal["op", "iop-adult", "iop-adolescent", "php"]
 
 
-def _clock(text: str) -> str:
-    parse_hhmm(text)
-    return text
-
-
-Clock = Annotated[str, AfterValidator(_clock)]
 Id = Annotated[str, Field(min_length=1)]
 Hours = Annotated[float, Field(ge=0, le=168)]
 
@@ -79,10 +74,7 @@ class Window(_Strict):
     @field_validator("end")
     @classmethod
     def _end_after_start(cls, end: str, info: ValidationInfo) -> str:
-        start = info.data.get("start")
-        if start is not None and parse_hhmm(end) <= parse_hhmm(start):
-            raise ValueError(f"end {end} is not after start {start}")
-        return end
+        return end_after_start(info.data.get("start"), end)
 
     @property
     def span(self) -> tuple[int, int]:

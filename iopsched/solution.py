@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from iopsched.timegrid import Day
+from iopsched.timegrid import Clock, Day, end_after_start
 
 SOLUTION_FORMAT = "iopsched/solution@1"
 
@@ -40,11 +40,16 @@ class Session(_Strict):
     kind: SessionKind
     group: str | None = None
     day: Day
-    start: str
-    end: str
+    start: Clock
+    end: Clock
     therapist: str
     room: str | None = None
     participants: list[str]
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: str, info: ValidationInfo) -> str:
+        return end_after_start(info.data.get("start"), end)
 
 
 class UnmetRow(_Strict):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
+
+from pydantic import AfterValidator
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -36,6 +38,21 @@ def parse_hhmm(text: str) -> int:
     if hours == 24 and minutes != 0:
         raise ValueError(f"{text!r} is after 24:00")
     return hours * 60 + minutes
+
+
+def _clock(text: str) -> str:
+    parse_hhmm(text)
+    return text
+
+
+Clock = Annotated[str, AfterValidator(_clock)]  # "HH:MM", checked on load
+
+
+def end_after_start(start: str | None, end: str) -> str:
+    """``end``, checked to be after ``start`` (a start that did not load is not compared)."""
+    if start is not None and parse_hhmm(end) <= parse_hhmm(start):
+        raise ValueError(f"end {end} is not after start {start}")
+    return end
 
 
 def format_hhmm(minutes_of_day: int) -> str:

@@ -1,4 +1,4 @@
-"""Seeded random inputs: broken weeks and rosters never end in a traceback, and generated
+"""Seeded random inputs: broken weeks, rosters and schedules never end in a traceback, and generated
 weeks with fixed groups and pins always get a valid schedule and an explanation.
 
 Each case is drawn from its own seed, so a failure names a case that repeats.
@@ -113,6 +113,20 @@ def test_a_broken_roster_is_refused_by_sheet_row_and_column_or_read(tmp_path, ca
     assert r.exit_code in (0, 2), r.output
     if r.exit_code == 2:
         assert "roster" in r.output and not (tmp_path / "week.json").exists()
+
+
+@pytest.mark.parametrize("case", range(30))
+def test_a_broken_schedule_is_refused_or_checked_and_exported(tmp_path, case):
+    rng = random.Random(case)
+    data = json.loads((ROOT / "solutions" / "small-clinic.json").read_text())
+    for _ in range(rng.choice([1, 1, 2])):
+        _break(data, rng)
+    sol = tmp_path / "sol.json"
+    sol.write_text(json.dumps(data))
+    r = _run("validate", str(WEEK), str(sol))
+    assert r.exit_code in (0, 1, 2), r.output
+    r = _run("export", str(sol), "--instance", str(WEEK), "--to", str(tmp_path / "out"))
+    assert r.exit_code in (0, 2), r.output
 
 
 @pytest.mark.parametrize("case", range(12))

@@ -212,6 +212,36 @@ def test_bad_solution(tmp_path):
     assert "status" in err.value.render()
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"start": "mon"}, ("sessions[0].start", "'mon' is not a clock time HH:MM")),
+        ({"end": "P0001"}, ("sessions[0].end", "'P0001' is not a clock time HH:MM")),
+        ({"start": "19:00", "end": "18:00"}, ("sessions[0].end", "end 18:00 is not after")),
+    ],
+)
+def test_a_session_time_that_is_no_clock_time_or_ends_before_it_starts(tmp_path, change, expected):
+    """Explain and export read a session's times: such a file is refused on load (it made
+    them crash), with the session's field path."""
+    session = {
+        "id": "s1",
+        "kind": "individual",
+        "day": "mon",
+        "start": "17:00",
+        "end": "18:00",
+        "therapist": "T1",
+        "participants": ["P1"],
+    }
+    f = tmp_path / "sol.json"
+    sol = {"instance": "x", "status": "feasible", "sessions": [session | change]}
+    f.write_text(json.dumps(sol))
+    with pytest.raises(InputError) as err:
+        load_solution(f)
+    where, what = expected
+    (line,) = [line for line in err.value.render().splitlines() if where in line]
+    assert what in line
+
+
 def test_level_contradiction_warns_not_fails(tmp_path, caplog):
     data = tiny_data()
     data["participants"][1]["plan"]["level"] = "iop-adult"  # 3 h is below the 9 h floor
