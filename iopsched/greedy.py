@@ -289,15 +289,25 @@ class Greedy:
         ranked = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
         return [list(k) for k, _ in ranked[:MAX_TRIES]]
 
+    def same_times(self, g: Group, h: Group) -> bool:
+        """Both groups have fixed times, some of them overlapping, and people in common."""
+        a, b = self.cand.fixed_starts(g), self.cand.fixed_starts(h)
+        if a is None or b is None or self._open[g.id].isdisjoint(self._open[h.id]):
+            return False
+        la, lb = self.cand.grid.slots(g.duration_minutes), self.cand.grid.slots(h.duration_minutes)
+        return any(s < t + lb and t < s + la for s in a for t in b)
+
     def place_group(
         self,
         g: Group,
         options: list[list[int]] | None = None,
         favour: frozenset[str] = frozenset(),
+        keep: int = 0,
     ) -> list[Participant]:
         """Place a group at the best of its meeting-time ``options`` (default: all); its cohort.
 
         ``favour``: participants taken first (a block's cohort), after those pins force.
+        ``keep``: people free then to leave out, where the group runs without them.
         """
         length = g.duration_minutes
         pins = self.pins_of_group(g)
@@ -315,6 +325,8 @@ class Greedy:
             common = _and(masks.get(t, 0) for t in starts)
             people = [p for p in wanting if common >> index[p.id] & 1]
             cohort = self.pick_cohort(g, people, starts, forced | favour)
+            if keep:
+                cohort = cohort[: max(g.min_size, len(forced), len(people) - keep)]
             if len(cohort) < g.min_size or not forced <= {p.id for p in cohort}:
                 continue
             meetings = self.staff_meetings(g, starts, cohort, pins)
@@ -630,6 +642,17 @@ class Greedy:
                 if spec is not None and spec.sessions > 0:
                     self.place_one_to_one(self.people[pin.participant], pin.kind, pin)
         todo = self.group_order()
+        # groups that must run first, each before any block partner can take its people,
+        # and each leaving enough people for those still to come at the same times
+        must = [g for g in todo if not g.optional]
+        todo = [g for g in todo if g.optional]
+        placed = []
+        for i, g in enumerate(must):
+            keep = sum(h.min_size for h in must[i + 1 :] if self.same_times(g, h))
+            placed.append((g, self.place_group(g, keep=keep)))
+        for g, cohort in placed:
+            if cohort:
+                self.place_block(g, cohort, todo)
         while todo:
             g = todo.pop(0)
             cohort = self.place_group(g)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 
@@ -307,3 +308,51 @@ def test_a_one_to_one_session_without_a_place_is_looked_for_again_once_time_is_g
     assert greedy.place_missing(p1, "individual", 0) == 0
     greedy.unplace(greedy.placed[0])  # Monday's booking given back
     assert greedy.place_missing(p1, "individual", 0) == 1
+
+
+def _announced_week(extra_group: dict | None = None) -> Instance:
+    """Four people free Mon and Wed 17:00-21:00 and two groups the program announced."""
+    data = tiny_data()
+    data["participants"] = [
+        {
+            "id": f"P{i}",
+            "availability": copy.deepcopy(data["program_hours"]),
+            "plan": {"min_hours": 6, "max_hours": 10, "group_hours": 6},
+        }
+        for i in range(1, 5)
+    ]
+    data["therapists"][0]["max_hours_per_week"] = 20
+    data["therapists"].append(data["therapists"][0] | {"id": "T2"})
+    fixed = {
+        "kind": "group",
+        "duration_minutes": 90,
+        "meetings_per_week": 2,
+        "min_size": 2,
+        "max_size": 8,
+        "optional": False,
+    }
+    data["groups"] = [
+        fixed | {"id": "A", "fixed_times": [{"day": d, "start": "17:00"} for d in ("mon", "wed")]},
+        fixed | {"id": "B", "fixed_times": [{"day": d, "start": "18:30"} for d in ("mon", "wed")]},
+    ]
+    if extra_group is not None:
+        data["groups"].append(fixed | extra_group)
+    return Instance.model_validate(data)
+
+
+def test_a_block_partner_does_not_take_the_place_of_a_group_that_must_run():
+    # C may follow A as its block partner, at B's times, with all of A's people
+    week = _announced_week({"id": "C", "optional": True})
+    report = validate(week, first_fit_solution(week))
+    assert report.ok, report.render()
+
+
+def test_a_group_that_must_run_leaves_people_for_another_at_the_same_times():
+    week = _announced_week()
+    data = week.model_dump()
+    data["groups"][1]["fixed_times"] = data["groups"][0]["fixed_times"]  # B meets with A
+    week = Instance.model_validate(data)
+    sol = first_fit_solution(week)
+    assert validate(week, sol).ok
+    sizes = {s.group: len(s.participants) for s in sol.sessions}
+    assert sizes == {"A": 2, "B": 2}
