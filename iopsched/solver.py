@@ -448,10 +448,10 @@ def _improve(
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = _found(ctx, solver.value)
             if found.objective < best.objective:
+                kept(found)
                 short = {row.participant for row in found.unmet}
                 recorder.offer(found.objective, bound if bound is not None else 0.0, short)
                 last_gain = clock.now()
-                kept(found)
             if found.objective <= best.objective:
                 best = found
                 models.keep(best.sessions, part, solver.value)
@@ -661,20 +661,23 @@ def solve(
                 _with_schedule(instance, found, Status.FEASIBLE, recorder.floor, wall, stats)
             )
 
+    # Each better schedule goes to on_schedule before its progress line goes to
+    # on_progress: a caller that stops at a line (Ctrl-C in a callback, an isolated
+    # search stopped by its parent) already holds the schedule the line reports.
     hint, best = None, None
-    if settings.warm_start:
-        hint, best = _first_fit(instance)
-        if best is not None:
-            recorder.first_fit = best.objective
-            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
-            kept(best)
     try:
+        if settings.warm_start:
+            hint, first = _first_fit(instance)
+            if first is not None:
+                recorder.first_fit, best = first.objective, first
+                kept(best)
+                recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
         share = 0.0 if settings.deterministic else settings.first_fit_share
         until = t0 + share * settings.time_limit
         for found in _first_fit_variants(instance, settings, best, until) if best and share else ():
             hint, best = found.sessions, found
-            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
             kept(best)
+            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
         t_build = time.monotonic()
         limits = _limits(instance, settings, best)
         ctx = build_model(instance, limits=limits)
@@ -682,14 +685,14 @@ def solve(
         if best is None:
             raise
         log.warning("interrupted before the search; keeping the best first-fit schedule")
-        first = {
-            "time_to_first": round(recorder.events[0].elapsed, 3),
+        wall = time.monotonic() - t0
+        stats = {
+            "time_to_first": round(recorder.events[0].elapsed if recorder.events else wall, 3),
             "lns_rounds": 0,
             "cost_floor": floor,
             "first_fit_objective": recorder.first_fit,
         }
-        wall = time.monotonic() - t0
-        return _with_schedule(instance, best, Status.FEASIBLE, floor, wall, first)
+        return _with_schedule(instance, best, Status.FEASIBLE, floor, wall, stats)
     first_fit = best  # validated: the schedule to fall back on should a later one not be
     recorder.ctx = ctx
     recorder.bound_holds = not limits

@@ -141,6 +141,27 @@ def test_the_first_schedule_is_the_first_fit_and_its_variants_come_after():
     assert validate(inst, sol).ok
 
 
+def test_each_schedule_reaches_the_caller_before_its_progress_line():
+    """A caller that stops at a progress line (as an isolated solve's parent does) must
+    already hold that schedule: before this order the parent could end with none."""
+    inst = generate(25, 2)
+    seen: list[tuple[str, float]] = []
+    settings = SolverSettings(
+        time_limit=3, workers=2, first_fit_share=0.3, relaxation_share=0, whole_week_first_up_to=0
+    )
+    solve(
+        inst,
+        settings,
+        on_progress=lambda p: seen.append(("progress", p.objective)),
+        on_schedule=lambda s: seen.append(("schedule", s.objective)),
+    )
+    assert len(seen) >= 4, seen  # the first fit, then variants or rounds
+    assert seen[0][0] == "schedule"
+    for i, (kind, objective) in enumerate(seen):
+        if kind == "progress":  # first fit, variants and rounds here (no whole-week search)
+            assert seen[i - 1] == ("schedule", objective), seen
+
+
 def test_ctrl_c_among_the_variants_keeps_the_best_schedule_so_far(monkeypatch):
     from iopsched import solver as solver_module
 
