@@ -639,7 +639,9 @@ def solve(
     The first-fit schedule (when it breaks no hard rule) is the first schedule
     reported and the search starts from it.  ``on_schedule`` receives each better
     schedule the search keeps, as a solution with status feasible (the CLI saves
-    it, so that a crash loses no more than the latest search).
+    it, so that a crash loses no more than the latest search), before the
+    ``on_progress`` line that reports it, except in a whole-week search, whose lines
+    come from CP-SAT while it searches.
     """
     settings = settings or SolverSettings()
     overrides = {"time_limit": time_limit, "workers": workers, "seed": seed}

@@ -140,7 +140,7 @@ def test_generated_weeks_with_fixed_groups_and_pins_solve_validate_and_explain(c
         fixed_groups=rng.choice([1, 2, 4]),
         sites=rng.choice([1, 2]),
     )
-    sol = solve(inst, time_limit=4, workers=2, seed=case)
+    sol = solve(inst, time_limit=2, workers=2, seed=case)
     assert sol.status.has_schedule, sol.stats.infeasible_because
     report = validate(inst, sol)
     assert report.ok, report.render()
