@@ -15,8 +15,16 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from iopsched.instance import Instance
-from iopsched.timegrid import format_hhmm, parse_hhmm
+from iopsched.instance import Group, Instance, Participant, Window
+from iopsched.model.grid import eligible_for_group
+from iopsched.timegrid import (
+    MINUTES_PER_DAY,
+    day_index,
+    format_hhmm,
+    parse_hhmm,
+    spans_cover,
+    windows_union,
+)
 
 EVENINGS = ("mon", "tue", "wed", "thu", "fri")
 
@@ -342,11 +350,22 @@ def _overlap(a: list[tuple[str, int, int]], b: list[tuple[str, int, int]]) -> bo
     return any(d == e and s < v and u < t for d, s, t in a for e, u, v in b)
 
 
+def _free_for(windows: list[dict], meetings: list[tuple[str, int, int]]) -> bool:
+    """Every meeting (day, start, end) lies inside the windows."""
+    spans = windows_union(Window.model_validate(w) for w in windows)
+    return all(spans_cover(spans, *_week_span(m)) for m in meetings)
+
+
+def _week_span(meeting: tuple[str, int, int]) -> tuple[int, int]:
+    day, start, end = meeting
+    base = day_index(day) * MINUTES_PER_DAY
+    return base + start, base + end
+
+
 def _can_attend(person: dict, group: dict, meetings: list[tuple[str, int, int]]) -> bool:
     """The person may join the group, and is available for every one of its meetings (and
     each meeting alone reaches their daily minimum)."""
-    tags = set(person.get("tags", []))
-    if not set(group["tags_required"]) <= tags or tags & set(group["tags_excluded"]):
+    if not eligible_for_group(Participant.model_validate(person), Group.model_validate(group)):
         return False
     if person.get("max_days", 7) < len(meetings):
         return False
@@ -354,17 +373,6 @@ def _can_attend(person: dict, group: dict, meetings: list[tuple[str, int, int]])
     if daily is not None and any(e - s < daily * 60 for _, s, e in meetings):
         return False
     return _free_for(person["availability"], meetings)
-
-
-def _free_for(windows: list[dict], meetings: list[tuple[str, int, int]]) -> bool:
-    """Every meeting (day, start, end) lies inside one of the windows."""
-    return all(
-        any(
-            w["day"] == d and parse_hhmm(w["start"]) <= s and e <= parse_hhmm(w["end"])
-            for w in windows
-        )
-        for d, s, e in meetings
-    )
 
 
 def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins: int) -> None:
