@@ -192,7 +192,7 @@ def test_a_deterministic_solve_tries_no_variants(monkeypatch):
         return real(instance, rng)
 
     monkeypatch.setattr(solver_module, "_first_fit", counting)
-    settings = SolverSettings(time_limit=2, workers=1, first_fit_share=0.5, deterministic=True)
+    settings = SolverSettings(time_limit=0.5, workers=1, first_fit_share=0.5, deterministic=True)
     solve(generate(30, 6), settings)
     assert calls == [None]
 
