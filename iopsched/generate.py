@@ -362,10 +362,10 @@ def _week_span(meeting: tuple[str, int, int]) -> tuple[int, int]:
     return base + start, base + end
 
 
-def _can_attend(person: dict, group: dict, meetings: list[tuple[str, int, int]]) -> bool:
+def _can_attend(person: dict, group: Group, meetings: list[tuple[str, int, int]]) -> bool:
     """The person may join the group, and is available for every one of its meetings (and
     each meeting alone reaches their daily minimum)."""
-    if not eligible_for_group(Participant.model_validate(person), Group.model_validate(group)):
+    if not eligible_for_group(Participant.model_validate(person), group):
         return False
     if person.get("max_days", 7) < len(meetings):
         return False
@@ -395,12 +395,13 @@ def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins:
         for other, needed in announced:
             if _overlap(meetings, other):
                 taken |= needed
+        group = Group.model_validate(g)
         people = [
             p["id"]
             for p in data["participants"]
             if p["id"] not in taken
             and not _overlap(meetings, busy.get(p["id"], []))
-            and _can_attend(p, g, meetings)
+            and _can_attend(p, group, meetings)
         ]
         leads = [
             t["id"]
