@@ -59,17 +59,51 @@ def problems_of(error: ValidationError) -> list[Problem]:
                 path = p.path if prefix == "(top level)" else f"{prefix}.{p.path}"
                 out.append(Problem(path=path, message=p.message))
             continue
-        message = err["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif err["type"] == "missing":
-            message = "is required"
-        elif err["type"] == "literal_error":
-            message = f"{message}; got {err.get('input')!r}"
-        out.append(Problem(path=field_path(err["loc"]), message=message))
+        out.append(Problem(path=field_path(err["loc"]), message=_plain(err)))
     return out
+
+
+# pydantic's error types in the words of the file's author
+_PLAIN = {
+    "extra_forbidden": "unknown field",
+    "missing": "is required",
+    "model_type": "should be an object ({...})",
+    "model_attributes_type": "should be an object ({...})",
+    "dict_type": "should be an object ({...})",
+    "list_type": "should be a list ([...])",
+    "int_type": "should be a whole number",
+    "int_parsing": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "float_type": "should be a number",
+    "float_parsing": "should be a number",
+    "bool_type": "should be true or false",
+    "bool_parsing": "should be true or false",
+    "string_type": "should be text",
+}
+
+
+def _plain(err: Any) -> str:
+    """One pydantic error as a short message, with the value found where that helps."""
+    kind = err["type"]
+    message = _PLAIN.get(kind, err["msg"])
+    if message.startswith("Value error, "):
+        return message[len("Value error, ") :]
+    if message.startswith("Input should be "):
+        message = "should be " + message[len("Input should be ") :]
+    if kind in ("extra_forbidden", "missing") or kind.startswith(("value_error", "assertion")):
+        return message
+    return f"{message}; got {_shown(err.get('input'))}"
+
+
+def _shown(value: Any) -> str:
+    """A value as JSON would spell it, cut short; lists and objects only by their kind."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    plain = value is None or isinstance(value, (str, int, float, bool))
+    text = json.dumps(value) if plain else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _read_json(path: Path) -> Any:

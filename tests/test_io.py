@@ -159,7 +159,49 @@ CASES = [
         "wrong type",
         lambda d: _set(d, ["rooms", 0, "capacity"], "big"),
         "rooms[0].capacity",
-        "integer",
+        'should be a whole number; got "big"',
+    ),
+    (
+        "fraction for a count",
+        lambda d: _set(d, ["groups", 0, "min_size"], 2.5),
+        "groups[0].min_size",
+        "should be a whole number; got 2.5",
+    ),
+    (
+        "text for an object",
+        lambda d: _set(d, ["participants", 0, "plan"], "nine hours"),
+        "participants[0].plan",
+        'should be an object ({...}); got "nine hours"',
+    ),
+    (
+        "object for a list",
+        lambda d: _set(d, ["therapists", 0, "availability"], {"day": "mon"}),
+        "therapists[0].availability",
+        "should be a list ([...]); got an object",
+    ),
+    (
+        "text for a list",
+        lambda d: _set(d, ["therapists", 0, "modalities"], "group"),
+        "therapists[0].modalities",
+        'should be a list ([...]); got "group"',
+    ),
+    (
+        "number for text",
+        lambda d: _set(d, ["rooms", 0, "id"], 7),
+        "rooms[0].id",
+        "should be text; got 7",
+    ),
+    (
+        "unknown day",
+        lambda d: _set(d, ["participants", 0, "availability", 0, "day"], "monday"),
+        "participants[0].availability[0].day",
+        'got "monday"',
+    ),
+    (
+        "long value cut short",
+        lambda d: _set(d, ["rooms", 0, "capacity"], "x" * 80),
+        "rooms[0].capacity",
+        'got "' + "x" * 36 + "...",
     ),
 ]
 
