@@ -79,6 +79,10 @@ _PLAIN = {
     "bool_type": "should be true or false",
     "bool_parsing": "should be true or false",
     "string_type": "should be text",
+    "date_type": "should be a date (YYYY-MM-DD)",
+    "date_parsing": "should be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "should be a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "should be a date (YYYY-MM-DD) with no time of day",
 }
 
 

@@ -198,6 +198,12 @@ CASES = [
         'got "monday"',
     ),
     (
+        "not a date",
+        lambda d: d.update(week_of="next monday"),
+        "week_of",
+        'should be a date (YYYY-MM-DD); got "next monday"',
+    ),
+    (
         "long value cut short",
         lambda d: _set(d, ["rooms", 0, "capacity"], "x" * 80),
         "rooms[0].capacity",
