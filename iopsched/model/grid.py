@@ -24,7 +24,7 @@ class Grid:
 
     slot_minutes: int
 
-    @property
+    @cached_property
     def slots_per_day(self) -> int:
         return MINUTES_PER_DAY // self.slot_minutes
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ortools.sat.python import cp_model
+
 from iopsched.bounds import daily_capacity
 from iopsched.instance import minutes_of
 from iopsched.model.context import Ctx
@@ -62,11 +64,15 @@ def participant_daily_hours_within_limits(ctx: Ctx) -> None:
         sessions = ctx.vars.by_participant.get(p.id, [])
         cap = daily_capacity(ctx.instance, p)
         for d, day in ctx.attend_day.get(p.id, {}).items():
-            minutes = sum(
-                s.length * slot * lit
-                for s in sessions
-                if (lit := ctx.on_day(s, p.id, d)) is not None
-            )
-            ctx.model.add(minutes <= cap[d] * day)
+            lits, weights = [], []
+            for s in sessions:
+                if (lit := ctx.on_day(s, p.id, d)) is not None:
+                    lits.append(lit)
+                    weights.append(s.length * slot)
+            # the day's minutes against its cap (then its minimum) times the day's literal,
+            # as one weighted sum: building sums of terms is most of a large week's build
+            both = [*lits, day]
+            ctx.model.add(cp_model.LinearExpr.weighted_sum(both, [*weights, -cap[d]]) <= 0)
             if p.min_hours_per_day:
-                ctx.model.add(minutes >= minutes_of(p.min_hours_per_day) * day)
+                least = minutes_of(p.min_hours_per_day)
+                ctx.model.add(cp_model.LinearExpr.weighted_sum(both, [*weights, -least]) >= 0)

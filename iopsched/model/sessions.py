@@ -14,9 +14,11 @@ def one_to_one_sessions_are_placed(ctx: Ctx) -> None:
     for sessions in ctx.vars.one_to_one.values():
         for s in sessions:
             m.add(sum(s.days.values()) == s.present)
+            on_day: dict[int, list[int]] = {}
+            for t in s.candidates:
+                on_day.setdefault(grid.day_of(t), []).append(t)
             for d, lit in s.days.items():
-                on_d = [t for t in s.candidates if grid.day_of(t) == d]
-                m.add_linear_expression_in_domain(s.start, domain(on_d)).only_enforce_if(lit)
+                m.add_linear_expression_in_domain(s.start, domain(on_day[d])).only_enforce_if(lit)
             m.add(sum(s.therapists.values()) == s.present)
             online = [s.online] if s.online is not None else []
             m.add(sum(s.rooms.values()) + sum(online) == s.present)

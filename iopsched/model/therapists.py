@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ortools.sat.python import cp_model
+
 from iopsched.instance import minutes_of
 from iopsched.model.context import Ctx
 from iopsched.model.grid import therapist_can_work_in
@@ -43,16 +45,13 @@ def therapist_within_daily_hours(ctx: Ctx) -> None:
             on_d = [s for s in sessions if d in s.days]
             if sum(s.length * slot for s in on_d) <= cap:
                 continue
-            load = sum(
-                s.length
-                * slot
-                * (
-                    s.therapists[t.id]  # a group meeting lies on one day
-                    if len(s.days) == 1
-                    else ctx.product(s.therapists[t.id], s.days[d], f"works[{t.id},{s.key},{d}]")
-                )
+            works = [
+                s.therapists[t.id]  # a group meeting lies on one day
+                if len(s.days) == 1
+                else ctx.product(s.therapists[t.id], s.days[d], f"works[{t.id},{s.key},{d}]")
                 for s in on_d
-            )
+            ]
+            load = cp_model.LinearExpr.weighted_sum(works, [s.length * slot for s in on_d])
             ctx.model.add(load <= cap)
 
 

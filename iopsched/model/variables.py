@@ -127,7 +127,7 @@ def group_variables(model: cp_model.CpModel, cand: Candidates, group: Group) -> 
         if not cand.may_join(p, group):
             continue
         mine = cand.starts(cand.participant_spans[p.id], minutes)
-        if len({grid.day_of(t) for t in starts if t in mine}) >= group.meetings_per_week:
+        if sum(not mine.isdisjoint(ts) for ts in by_day.values()) >= group.meetings_per_week:
             members[p.id] = model.new_bool_var(f"member[{group.id},{p.id}]")
             free[p.id] = mine
     leads = {
@@ -145,7 +145,7 @@ def group_variables(model: cp_model.CpModel, cand: Candidates, group: Group) -> 
         at = {t: model.new_bool_var(f"{key}@{t}") for t in day_starts}
         attends = {}
         for pid, member in members.items():
-            if any(t in free[pid] for t in day_starts):
+            if not free[pid].isdisjoint(day_starts):
                 lit = model.new_bool_var(f"attends[{key},{pid}]")
                 model.add_bool_and([member, meets]).only_enforce_if(lit)
                 model.add_bool_or([member.Not(), meets.Not(), lit])
@@ -208,12 +208,12 @@ def one_to_one_variables(
     if not starts:
         return []
     grid = cand.grid
+    pdays = sorted({grid.day_of(t) for t in starts})
     out = []
     for i in range(spec.sessions):
         key = f"{participant.id}/{kind}#{i + 1}"
         present = model.new_bool_var(f"present[{key}]")
         start = model.new_int_var_from_domain(domain(starts), f"start[{key}]")
-        pdays = sorted({grid.day_of(t) for t in starts})
         out.append(
             SessionVars(
                 key=key,
