@@ -163,6 +163,7 @@ class Greedy:
             for g in instance.groups
         }
         self._open = {gid: {p.id for p in people} for gid, people in self._eligible.items()}
+        self._pinned_groups = {pin.group for pin in instance.pins if pin.group is not None}
         prev = instance.previous
         self.previous_members: dict[str, set[str]] = defaultdict(set)
         self.previous_times: dict[str, list[int]] = defaultdict(list)
@@ -247,12 +248,16 @@ class Greedy:
     def group_order(self) -> list[Group]:
         def key(g: Group):
             hours = g.duration_minutes * g.meetings_per_week * self.weight[g.id]
-            return (g.optional, g.fixed_times is None, -hours)
+            return (not self.must_run(g), g.fixed_times is None, -hours)
 
         return sorted(self.inst.groups, key=key)
 
     def pins_of_group(self, g: Group) -> list[Pin]:
         return [pin for pin in self.inst.pins if pin.group == g.id]
+
+    def must_run(self, g: Group) -> bool:
+        """The group is not optional, or a pin names it (a meeting already announced)."""
+        return not g.optional or g.id in self._pinned_groups
 
     def combos(self, g: Group, masks: dict[int, int], days_in: dict[int, int]) -> list[list[int]]:
         """Meeting starts (one per day, ``meetings_per_week`` days) that most people can make.
@@ -265,7 +270,15 @@ class Greedy:
         by_day: dict[int, list[int]] = defaultdict(list)
         for t in sorted(masks):
             by_day[t // MINUTES_PER_DAY].append(t)
-        if len(by_day) < g.meetings_per_week:
+        pinned_days = set()
+        for pin in self.pins_of_group(g):
+            if pin.day is None:
+                continue
+            day = DAYS.index(pin.day)
+            pinned_days.add(day)
+            by_day[day] = [t for t in by_day[day] if _pin_fits(pin, [t], g.duration_minutes)]
+        by_day = defaultdict(list, {d: ts for d, ts in by_day.items() if ts})
+        if len(by_day) < g.meetings_per_week or not pinned_days <= set(by_day):
             return []
         out: dict[tuple[int, ...], int] = {}
         prev = sorted(self.previous_times.get(g.id, []))
@@ -273,6 +286,8 @@ class Greedy:
             out[tuple(prev)] = 1 << 40  # last week's times first
         busiest = {d: -max((masks[t].bit_count(), -t) for t in ts)[1] for d, ts in by_day.items()}
         for days in itertools.combinations(sorted(by_day), g.meetings_per_week):
+            if not pinned_days <= set(days):
+                continue
             clock = set.intersection(*({t % MINUTES_PER_DAY for t in by_day[d]} for d in days))
             inits = [[busiest[d] for d in days]]
             inits += [[d * MINUTES_PER_DAY + c for d in days] for c in sorted(clock)]
@@ -314,7 +329,7 @@ class Greedy:
         forced = {pin.participant for pin in pins if pin.participant is not None}
         eligible = self._eligible[g.id]
         wanting = [p for p in eligible if self.need(p, g.kind) > 0 or p.id in forced]
-        if not g.optional and len(wanting) < g.min_size:
+        if self.must_run(g) and len(wanting) < g.min_size:
             wanting = eligible
         masks, days_in, index = self.masks(g, wanting)
         if options is None:
@@ -334,7 +349,7 @@ class Greedy:
                 continue
             self.commit_group(g, meetings, cohort)
             return cohort
-        if not g.optional:
+        if self.must_run(g):
             log.debug("greedy: mandatory group %s not placed", g.id)
         return []
 
@@ -361,7 +376,7 @@ class Greedy:
                 if not m:
                     break
                 m &= ~occupied.get(t + k, 0)
-            if m or not g.optional:
+            if m or self.must_run(g):
                 masks[t * self.slot] = m
         days_in: dict[int, int] = defaultdict(int)
         for p in wanting:
@@ -418,7 +433,7 @@ class Greedy:
         for other in todo:
             if other.meetings_per_week != len(starts) or other.kind != g.kind:
                 continue
-            if not other.optional or other.fixed_times is not None:
+            if self.must_run(other) or other.fixed_times is not None:
                 continue
             fits = sum(1 for p in cohort if eligible_for_group(p, other))
             if fits < other.min_size:
@@ -473,6 +488,19 @@ class Greedy:
         wanted = {pin.therapist for pin in pins if pin.therapist is not None}
         total = length * len(starts)
 
+        def required(t: int) -> str | None:
+            """The therapist a pin names for the meeting at ``t`` (one with a day or start)."""
+            return next(
+                (
+                    pin.therapist
+                    for pin in pins
+                    if pin.therapist is not None
+                    and (pin.day is not None or pin.start is not None)
+                    and _pin_fits(pin, [t], length)
+                ),
+                None,
+            )
+
         free_at: dict[int, list] = {}  # rooms stay as they are while the meetings are staffed
 
         def room_at(t: int, lead: Therapist) -> tuple[bool, str | None]:
@@ -488,6 +516,8 @@ class Greedy:
             return self.book.minutes[t.id] / max(1, minutes_of(t.max_hours_per_week))
 
         for lead in sorted(leads, key=lambda t: (t.id not in wanted, load(t), t.id)):
+            if wanted and wanted != {lead.id}:
+                continue  # one facilitator all week only if that is the one the pins name
             if all(self.therapist_ok(lead, t, t + length, total - length) for t in starts):
                 places = [room_at(t, lead) for t in starts]
                 if all(found for found, _ in places):
@@ -495,11 +525,11 @@ class Greedy:
                         _Meeting(t // MINUTES_PER_DAY, t, lead.id, room)
                         for t, (_, room) in zip(starts, places, strict=True)
                     ]
-        if wanted:
-            return None
         meetings = []
         for t in starts:  # a different facilitator per meeting
-            for lead in sorted(leads, key=lambda t: (load(t), t.id)):
+            named = required(t)
+            order = sorted(leads, key=lambda t: (t.id not in wanted, load(t), t.id))
+            for lead in [lead for lead in order if named is None or lead.id == named]:
                 if not self.therapist_ok(lead, t, t + length):
                     continue
                 found, room = room_at(t, lead)
@@ -511,7 +541,9 @@ class Greedy:
                 break
         for m in meetings:
             self.book.release(m.therapist, m.start, m.start + length)
-        return meetings if len(meetings) == len(starts) else None
+        if len(meetings) < len(starts) or not wanted <= {m.therapist for m in meetings}:
+            return None
+        return meetings
 
     def commit_group(self, g: Group, meetings: list[_Meeting], cohort: list[Participant]) -> None:
         length = g.duration_minutes
@@ -549,7 +581,7 @@ class Greedy:
             here = self.book.day_minutes[(p.id, day)]
             if p.max_hours_per_day is not None and here + length > minutes_of(p.max_hours_per_day):
                 continue
-            if here == 0 and length < min_day:
+            if here == 0 and length < min_day and pin is None:
                 continue
             # a day short of the daily minimum first when this session lifts it to the
             # minimum, then days already at it; a session that leaves a day short is wasted
@@ -593,9 +625,33 @@ class Greedy:
             for p in self.inst.participants:
                 floor = minutes_of(p.min_hours_per_day or 0)
                 for day in sorted(self.book.days[p.id]):
-                    if 0 < self.book.day_minutes[(p.id, day)] < floor:
+                    if 0 < self.book.day_minutes[(p.id, day)] < floor and not self.held(p, day):
                         self.leave_day(p, day)
                         changed = True
+
+    def held(self, p: Participant, day: int) -> bool:
+        """A pin keeps ``p`` in a session that day: it names them (for a group, at any of
+        its meetings: leaving the day leaves the group), or a group that must run would
+        fall below its minimum size without them."""
+        mine = [s for s in self.placed if p.id in s.participants]
+        for s in mine:
+            if s.start // MINUTES_PER_DAY != day:
+                continue
+            if s.group is None:
+                if any(pin.participant == p.id and _pin_holds(pin, s) for pin in self.inst.pins):
+                    return True
+                continue
+            g = self.inst.group_by_id[s.group]
+            if self.must_run(g) and len(s.participants) <= g.min_size:
+                return True
+            meetings = [m for m in mine if m.group == s.group]
+            if any(
+                pin.participant == p.id and _pin_holds(pin, m)
+                for pin in self.inst.pins
+                for m in meetings
+            ):
+                return True
+        return False
 
     def leave_day(self, p: Participant, day: int) -> None:
         """Take a participant out of everything on a day (whole groups, 1:1 sessions)."""
@@ -644,8 +700,8 @@ class Greedy:
         todo = self.group_order()
         # groups that must run first, each before any block partner can take its people,
         # and each leaving enough people for those still to come at the same times
-        must = [g for g in todo if not g.optional]
-        todo = [g for g in todo if g.optional]
+        must = [g for g in todo if self.must_run(g)]
+        todo = [g for g in todo if not self.must_run(g)]
         placed = []
         for i, g in enumerate(must):
             keep = sum(h.min_size for h in must[i + 1 :] if self.same_times(g, h))
@@ -692,17 +748,17 @@ class Greedy:
             for q in self._eligible[gid]:
                 open_to[q.id].append(g)
         for p in sorted(self.inst.participants, key=self._urgency):
-            wants = {kind: self.need(p, kind) > 0 for kind in ("group", "education")}
+            lift = self.held_short_days(p)
             options = [
                 (g, meetings[g.id])
                 for g in open_to[p.id]
-                if wants[g.kind] and self.may_join(p, g, meetings[g.id])
+                if self.helps(p, g, meetings[g.id], lift) and self.may_join(p, g, meetings[g.id])
             ]
             tries = [[option] for option in options]
             if p.min_hours_per_day is not None:
                 tries += [list(pair) for pair in itertools.combinations(options, 2)]
             for joins in tries:
-                if self.can_join(p, joins) and all(self.need(p, g.kind) > 0 for g, _ in joins):
+                if self.can_join(p, joins) and all(self.helps(p, g, ms, lift) for g, ms in joins):
                     for g, ms in joins:
                         for m in ms:
                             m.participants.append(p.id)
@@ -712,6 +768,20 @@ class Greedy:
                 if self.place_missing(p, kind, have[(p.id, kind)]):
                     added = True
         return added
+
+    def held_short_days(self, p: Participant) -> set[int]:
+        """Days below the participant's daily minimum that a pin keeps them in."""
+        floor = minutes_of(p.min_hours_per_day or 0)
+        return {
+            d
+            for d in self.book.days[p.id]
+            if self.book.day_minutes[(p.id, d)] < floor and self.held(p, d)
+        }
+
+    def helps(self, p: Participant, g: Group, meetings: list[_Placed], lift: set[int]) -> bool:
+        """Joining the running group ``g`` serves the plan, or meets on a day in ``lift``."""
+        days = {m.start // MINUTES_PER_DAY for m in meetings}
+        return self.need(p, g.kind) > 0 or not lift.isdisjoint(days)
 
     def place_missing(self, p: Participant, kind: str, have: int) -> int:
         """Place the participant's missing ``kind`` sessions (``have`` are placed); how many.
@@ -823,6 +893,16 @@ def _slot_mask(spans: list[Span], slot: int) -> int:
         if last > first:
             out |= ((1 << (last - first)) - 1) << first
     return out
+
+
+def _pin_holds(pin: Pin, s: _Placed) -> bool:
+    """The placed session is one the pin describes (its participant aside)."""
+    return (
+        (pin.group is None or pin.group == s.group)
+        and (pin.kind is None or pin.kind == s.kind)
+        and (pin.therapist is None or pin.therapist == s.therapist)
+        and _pin_fits(pin, [s.start], s.end - s.start)
+    )
 
 
 def _pin_fits(pin: Pin, starts: list[int], length: int) -> bool:

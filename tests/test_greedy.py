@@ -377,3 +377,107 @@ def test_a_group_that_must_run_leaves_people_for_another_at_the_same_times():
     assert validate(week, sol).ok
     sizes = {s.group: len(s.participants) for s in sol.sessions}
     assert sizes == {"A": 2, "B": 2}
+
+
+# ---------------------------------------------------------------- pins in the first fit
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+
+
+def _evenings(days: list[str], start: str = "17:00", end: str = "21:00") -> list[dict]:
+    return [{"day": d, "start": start, "end": end} for d in days]
+
+
+def _pinned_week(pins: list[dict], **person: object) -> dict:
+    """Five evenings, two therapists (T2 works Tuesdays only), a twice-weekly group G and a
+    weekly education group E, six participants free every evening."""
+    plan = {"min_hours": 3, "max_hours": 8, "individual": {"sessions": 1, "minutes": 60}}
+    staff = ["group", "education", "individual"]
+    return copy.deepcopy(
+        {
+            "name": "pins",
+            "program_hours": _evenings(WEEKDAYS),
+            "rooms": [{"id": "R1", "capacity": 8}, {"id": "R2", "capacity": 2}],
+            "therapists": [
+                {
+                    "id": "T1",
+                    "modalities": staff,
+                    "availability": _evenings(WEEKDAYS),
+                    "max_hours_per_week": 20,
+                },
+                {
+                    "id": "T2",
+                    "modalities": staff,
+                    "availability": _evenings(["tue"]),
+                    "max_hours_per_week": 20,
+                },
+            ],
+            "groups": [
+                {
+                    "id": "G",
+                    "kind": "group",
+                    "duration_minutes": 90,
+                    "meetings_per_week": 2,
+                    "min_size": 2,
+                    "max_size": 8,
+                },
+                {
+                    "id": "E",
+                    "kind": "education",
+                    "duration_minutes": 60,
+                    "meetings_per_week": 1,
+                    "min_size": 2,
+                    "max_size": 8,
+                },
+            ],
+            "participants": [
+                {"id": f"P{i}", "availability": _evenings(WEEKDAYS), "plan": plan, **person}
+                for i in range(1, 7)
+            ],
+            "pins": pins,
+        }
+    )
+
+
+def _kept(inst: dict, pin: dict) -> list:
+    """The first fit's sessions that keep ``pin``, after checking the schedule is valid."""
+    week = Instance.model_validate(inst)
+    sol = first_fit_solution(week)
+    report = validate(week, sol)
+    assert report.ok, report.render()
+    return [
+        s
+        for s in sol.sessions
+        if all(
+            getattr(s, key) == value if key != "participant" else value in s.participants
+            for key, value in pin.items()
+        )
+    ]
+
+
+def test_a_pinned_group_meets_at_its_pinned_time_with_its_pinned_member():
+    """An announced meeting at a late hour on Thursday, not where the most people are free
+    first; the group must run then, with P6 in it."""
+    pin = {"group": "G", "participant": "P6", "day": "thu", "start": "19:30"}
+    assert _kept(_pinned_week([pin]), pin)
+
+
+def test_a_pinned_facilitator_leads_the_pinned_meeting_even_if_not_the_others():
+    """T2 works Tuesdays only: the pinned Tuesday meeting is theirs, the other one T1's."""
+    pin = {"group": "G", "therapist": "T2", "day": "tue", "start": "17:00"}
+    inst = _pinned_week([pin])
+    assert _kept(inst, pin)
+    sessions = first_fit_solution(Instance.model_validate(inst)).sessions
+    leads = {s.day: s.therapist for s in sessions if s.group == "G"}
+    assert leads["tue"] == "T2" and set(leads.values()) == {"T1", "T2"}
+
+
+def test_a_pinned_one_to_one_session_stays_for_someone_with_a_daily_minimum():
+    """A booked 1 h session on Friday, for people whose every day must hold 2.5 h and whose
+    plans ask for no education: first fit keeps it and puts P1 in Friday's 90-minute
+    education group as well, which is what lifts that day to the minimum."""
+    pin = {"participant": "P1", "kind": "individual", "day": "fri", "start": "17:00"}
+    data = _pinned_week([pin], min_hours_per_day=2.5)
+    data["groups"][1].update(duration_minutes=90, fixed_times=[{"day": "fri", "start": "18:00"}])
+    assert _kept(data, pin)
+    sessions = first_fit_solution(Instance.model_validate(data)).sessions
+    assert "P1" in next(s for s in sessions if s.group == "E").participants
