@@ -86,6 +86,12 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
         lines.append(f"sessions: {len(s.sessions)} ({detail or 'none'})")
         served = len(instance.participants) - len({r.participant for r in s.unmet})
         lines.append(f"participants with their full plan: {served}/{len(instance.participants)}")
+    if s.status is Status.UNKNOWN:
+        lines.append(
+            "no schedule yet, and none proven impossible: the first fit could not keep every "
+            "hard rule (most often a pin, or a daily minimum around one) and the search has "
+            "found none in the time; a longer --time-limit may find one"
+        )
     if _still_improving(s):
         lines.append(
             f"still improving: the last better schedule came at {s.stats.time_to_best:.1f} s of "

@@ -217,6 +217,18 @@ def test_the_summary_says_when_more_time_would_likely_help():
     assert "still improving" not in text(Status.OPTIMAL, 58.5)  # nothing better exists
 
 
+def test_the_summary_says_what_to_try_when_no_schedule_was_found():
+    from conftest import make
+
+    from iopsched.cli import summary
+    from iopsched.solution import Solution, Status
+
+    week = make(tiny_data())
+    for status in Status:
+        text = summary(week, Solution(instance="tiny", status=status, solve_seconds=30.0))
+        assert ("a longer --time-limit may find one" in text) == (status is Status.UNKNOWN)
+
+
 @pytest.mark.parametrize(("flags", "isolated"), [([], True), (["--in-process"], False)])
 def test_solve_searches_in_a_child_process_unless_told(tmp_path, monkeypatch, flags, isolated):
     from iopsched import cli
