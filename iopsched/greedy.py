@@ -164,6 +164,8 @@ class Greedy:
         }
         self._open = {gid: {p.id for p in people} for gid, people in self._eligible.items()}
         self._pinned_groups = {pin.group for pin in instance.pins if pin.group is not None}
+        self._pinned_people = {p.participant for p in instance.pins if p.participant is not None}
+        self._any_must_run = any(self.must_run(g) for g in instance.groups)
         prev = instance.previous
         self.previous_members: dict[str, set[str]] = defaultdict(set)
         self.previous_times: dict[str, list[int]] = defaultdict(list)
@@ -633,6 +635,8 @@ class Greedy:
         """A pin keeps ``p`` in a session that day: it names them (for a group, at any of
         its meetings: leaving the day leaves the group), or a group that must run would
         fall below its minimum size without them."""
+        if p.id not in self._pinned_people and not self._any_must_run:
+            return False  # (the common case, and a hot one: every short day asks)
         mine = [s for s in self.placed if p.id in s.participants]
         for s in mine:
             if s.start // MINUTES_PER_DAY != day:
@@ -748,22 +752,27 @@ class Greedy:
             for q in self._eligible[gid]:
                 open_to[q.id].append(g)
         for p in sorted(self.inst.participants, key=self._urgency):
-            lift = self.held_short_days(p)
+            wants = {kind: self.need(p, kind) > 0 for kind in ("group", "education")}
+            lift = self.held_short_days(p)  # a group meeting on one of these days helps too
             options = [
                 (g, meetings[g.id])
                 for g in open_to[p.id]
-                if self.helps(p, g, meetings[g.id], lift) and self.may_join(p, g, meetings[g.id])
+                if (wants[g.kind] or _meets_on(meetings[g.id], lift))
+                and self.may_join(p, g, meetings[g.id])
             ]
             tries = [[option] for option in options]
             if p.min_hours_per_day is not None:
                 tries += [list(pair) for pair in itertools.combinations(options, 2)]
             for joins in tries:
-                if self.can_join(p, joins) and all(self.helps(p, g, ms, lift) for g, ms in joins):
+                if self.can_join(p, joins) and all(
+                    self.need(p, g.kind) > 0 or _meets_on(ms, lift) for g, ms in joins
+                ):
                     for g, ms in joins:
                         for m in ms:
                             m.participants.append(p.id)
                             self.book.take(p.id, m.start, m.end, g.kind)
                     added = True
+                    lift = self.held_short_days(p) if lift else lift
             for kind in ("individual", "family"):
                 if self.place_missing(p, kind, have[(p.id, kind)]):
                     added = True
@@ -777,11 +786,6 @@ class Greedy:
             for d in self.book.days[p.id]
             if self.book.day_minutes[(p.id, d)] < floor and self.held(p, d)
         }
-
-    def helps(self, p: Participant, g: Group, meetings: list[_Placed], lift: set[int]) -> bool:
-        """Joining the running group ``g`` serves the plan, or meets on a day in ``lift``."""
-        days = {m.start // MINUTES_PER_DAY for m in meetings}
-        return self.need(p, g.kind) > 0 or not lift.isdisjoint(days)
 
     def place_missing(self, p: Participant, kind: str, have: int) -> int:
         """Place the participant's missing ``kind`` sessions (``have`` are placed); how many.
@@ -893,6 +897,11 @@ def _slot_mask(spans: list[Span], slot: int) -> int:
         if last > first:
             out |= ((1 << (last - first)) - 1) << first
     return out
+
+
+def _meets_on(meetings: list[_Placed], days: set[int]) -> bool:
+    """Some of these meetings fall on one of ``days``."""
+    return bool(days) and any(m.start // MINUTES_PER_DAY in days for m in meetings)
 
 
 def _pin_holds(pin: Pin, s: _Placed) -> bool:
