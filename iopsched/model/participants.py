@@ -70,7 +70,7 @@ def participant_daily_hours_within_limits(ctx: Ctx) -> None:
                     lits.append(lit)
                     weights.append(s.length * slot)
             # the day's minutes against its cap (then its minimum) times the day's literal,
-            # as one weighted sum: building sums of terms is most of a large week's build
+            # as one weighted sum (faster to build than a sum taken term by term)
             both = [*lits, day]
             ctx.model.add(cp_model.LinearExpr.weighted_sum(both, [*weights, -cap[d]]) <= 0)
             if p.min_hours_per_day:
