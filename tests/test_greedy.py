@@ -392,50 +392,48 @@ def _pinned_week(pins: list[dict], **person: object) -> dict:
     weekly education group E, six participants free every evening."""
     plan = {"min_hours": 3, "max_hours": 8, "individual": {"sessions": 1, "minutes": 60}}
     staff = ["group", "education", "individual"]
-    return copy.deepcopy(
-        {
-            "name": "pins",
-            "program_hours": _evenings(WEEKDAYS),
-            "rooms": [{"id": "R1", "capacity": 8}, {"id": "R2", "capacity": 2}],
-            "therapists": [
-                {
-                    "id": "T1",
-                    "modalities": staff,
-                    "availability": _evenings(WEEKDAYS),
-                    "max_hours_per_week": 20,
-                },
-                {
-                    "id": "T2",
-                    "modalities": staff,
-                    "availability": _evenings(["tue"]),
-                    "max_hours_per_week": 20,
-                },
-            ],
-            "groups": [
-                {
-                    "id": "G",
-                    "kind": "group",
-                    "duration_minutes": 90,
-                    "meetings_per_week": 2,
-                    "min_size": 2,
-                    "max_size": 8,
-                },
-                {
-                    "id": "E",
-                    "kind": "education",
-                    "duration_minutes": 60,
-                    "meetings_per_week": 1,
-                    "min_size": 2,
-                    "max_size": 8,
-                },
-            ],
-            "participants": [
-                {"id": f"P{i}", "availability": _evenings(WEEKDAYS), "plan": plan, **person}
-                for i in range(1, 7)
-            ],
-            "pins": pins,
-        }
-    )
+    return {
+        "name": "pins",
+        "program_hours": _evenings(WEEKDAYS),
+        "rooms": [{"id": "R1", "capacity": 8}, {"id": "R2", "capacity": 2}],
+        "therapists": [
+            {
+                "id": "T1",
+                "modalities": staff,
+                "availability": _evenings(WEEKDAYS),
+                "max_hours_per_week": 20,
+            },
+            {
+                "id": "T2",
+                "modalities": staff,
+                "availability": _evenings(["tue"]),
+                "max_hours_per_week": 20,
+            },
+        ],
+        "groups": [
+            {
+                "id": "G",
+                "kind": "group",
+                "duration_minutes": 90,
+                "meetings_per_week": 2,
+                "min_size": 2,
+                "max_size": 8,
+            },
+            {
+                "id": "E",
+                "kind": "education",
+                "duration_minutes": 60,
+                "meetings_per_week": 1,
+                "min_size": 2,
+                "max_size": 8,
+            },
+        ],
+        "participants": [
+            {"id": f"P{i}", "availability": _evenings(WEEKDAYS), "plan": plan, **person}
+            for i in range(1, 7)
+        ],
+        "pins": pins,
+    }
 
 
 def _kept(inst: dict, pin: dict) -> list:
