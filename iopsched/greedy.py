@@ -641,19 +641,13 @@ class Greedy:
         for s in mine:
             if s.start // MINUTES_PER_DAY != day:
                 continue
-            if s.group is None:
-                if any(pin.participant == p.id and _pin_holds(pin, s) for pin in self.inst.pins):
+            together = [s] if s.group is None else [m for m in mine if m.group == s.group]
+            if s.group is not None:
+                g = self.inst.group_by_id[s.group]
+                if self.must_run(g) and len(s.participants) <= g.min_size:
                     return True
-                continue
-            g = self.inst.group_by_id[s.group]
-            if self.must_run(g) and len(s.participants) <= g.min_size:
-                return True
-            meetings = [m for m in mine if m.group == s.group]
-            if any(
-                pin.participant == p.id and _pin_holds(pin, m)
-                for pin in self.inst.pins
-                for m in meetings
-            ):
+            pins = [pin for pin in self.inst.pins if pin.participant == p.id]
+            if any(_pin_holds(pin, m) for pin in pins for m in together):
                 return True
         return False
 
