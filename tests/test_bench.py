@@ -23,6 +23,7 @@ import bench_solve
 import capacity_bound
 import fixed_times
 import ladder
+import pinned_weeks
 import relaxed_tracks
 
 EXAMPLES = Path(__file__).parent.parent / "instances"
@@ -208,3 +209,18 @@ def test_capacity_bound_prices_one_therapist_hour_for_four_people(tiny):
     sol = solve(week, time_limit=10, workers=1)
     assert sol.status is Status.OPTIMAL
     assert sol.objective == bound + 20  # and the busiest therapist's 10 % of their week
+
+
+def test_pins_copied_from_a_schedule_are_all_kept_by_that_schedule():
+    """The pinned weeks are feasible by construction: the schedule the pins come from keeps
+    every one of them (and every other hard rule)."""
+    from iopsched import load_instance
+    from iopsched.io import load_solution
+
+    week = load_instance(EXAMPLES / "small-clinic.json")
+    schedule = load_solution(EXAMPLES.parent / "solutions" / "small-clinic.json")
+    for seed in range(5):
+        pinned = pinned_weeks.pinned(week, schedule, 6, seed)
+        assert len(pinned.pins) == 6
+        report = validate(pinned, schedule)
+        assert report.ok, report.render()
