@@ -19,13 +19,14 @@ from iopsched.greedy import first_fit_solution
 from iopsched.instance import Instance
 from iopsched.isolate import solve_isolated
 from iopsched.model import extract
-from iopsched.model.build import build_model
+from iopsched.model.build import BROKEN_PIN_MINUTES, build_model
 from iopsched.model.context import Ctx
 from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.grid import Limits
 from iopsched.model.hints import hint_last_week, hint_schedule
 from iopsched.model.limits import limits_for
-from iopsched.model.lns import Neighbourhoods, RoundModels
+from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels
+from iopsched.model.repair import Debt, RepairParts, debt
 from iopsched.relaxation import track_ids, track_week
 from iopsched.solution import CostTerm, Session, Solution, Stats, Status, UnmetRow, relative_gap
 from iopsched.validator import cost_by_rule, validate
@@ -81,6 +82,17 @@ class SolverSettings(BaseModel):
         ),
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
+    repair: bool = Field(
+        default=True,
+        description=(
+            "when the first fit breaks a daily minimum or a pin, repair it with neighbourhood "
+            "rounds that minimise what it breaks (iopsched.model.repair) before searching the "
+            "week from scratch"
+        ),
+    )
+    repair_stall_rounds: int = Field(
+        default=8, ge=1, description="repair gives up after this many rounds without a gain"
+    )
     round_people: int | None = Field(
         default=20,
         ge=1,
@@ -472,6 +484,56 @@ def _improve(
     return best, rounds
 
 
+def _repair(
+    instance: Instance,
+    limits: Limits,
+    sessions: list[Session],
+    settings: SolverSettings,
+    clock: _Clock,
+    run: _Run,
+) -> tuple[_Found | None, int]:
+    """Rounds on the repair model (``iopsched.model.repair``) from a first fit that breaks
+    a daily minimum or a pin, until it breaks nothing; the repaired schedule, checked by
+    the validator, and the number of rounds.  None when the rounds stall, the time is
+    up, or the first fit breaks a rule the repair model may not break."""
+    ctx = build_model(instance, limits=limits, repair=True)
+    models = RoundModels(ctx)
+    parts = RepairParts(ctx, settings.seed)
+    part = Neighbourhood("repair", frozenset(), frozenset())  # first: what the first fit owes
+    owed: Debt | None = None
+    size, cap, rounds, idle = 2, settings.round_people or len(instance.participants), 0, 0
+    while clock.left() > 0.2 and not run.interrupted and idle < settings.repair_stall_rounds:
+        if owed is not None:
+            part = parts.pick(sessions, owed, size, cap)
+        solver = cp_model.CpSolver()
+        configure(solver, settings, min(clock.left(), 2 * settings.round_seconds), log=False)
+        code = run.solve(solver, models.model(sessions, part), _StopWhenPaid(ctx))
+        clock.charge(solver)
+        rounds += 1
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if owed is None:  # the first fit breaks a rule the repair model keeps
+                log.debug("repair: the first fit breaks a rule repair cannot mend")
+                return None, rounds
+            log.debug("repair round %d: %s, size %d", rounds, solver.status_name(code), size)
+            idle, size, cap = idle + 1, size + 1, cap + cap // 5
+            continue
+        now = debt(ctx, solver.value, BROKEN_PIN_MINUTES)
+        log.debug("repair round %d: %d minutes and pins owed, size %d", rounds, now.amount, size)
+        if owed is not None and now.amount >= owed.amount:
+            idle, size, cap = idle + 1, size + 1, cap + cap // 5
+            continue
+        idle, owed, sessions = 0, now, extract.schedule(ctx, solver.value)
+        models.keep(sessions, part, solver.value)
+        if owed.paid:
+            found = _found(ctx, solver.value)
+            report = validate(instance, _with_schedule(instance, found, Status.FEASIBLE, 0, 0, {}))
+            if not report.ok:  # a defect of the repair model: say so, and search on
+                log.error("repaired schedule breaks rules: %s", report.render(5))
+                return None, rounds
+            return _Found(found.sessions, report.unmet, report.cost_terms), rounds
+    return None, rounds
+
+
 def _second_opinion(ctx: Ctx, settings: SolverSettings, run: _Run) -> _Found | None:
     """Before calling a week infeasible, search it again without presolve.
 
@@ -497,6 +559,18 @@ class _StopAt(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         if self.objective_value <= self.target:
+            self.stop_search()
+
+
+class _StopWhenPaid(cp_model.CpSolverSolutionCallback):
+    """Stops a repair round at its first schedule that breaks nothing."""
+
+    def __init__(self, ctx: Ctx):
+        super().__init__()
+        self.ctx = ctx
+
+    def on_solution_callback(self) -> None:
+        if debt(self.ctx, self.value, BROKEN_PIN_MINUTES).paid:
             self.stop_search()
 
 
@@ -716,13 +790,21 @@ def solve(
     )
 
     clock = _Clock(settings, t0)
+    run = _Run()  # Ctrl-C ends the whole solve and keeps the best schedule
+    repair_rounds = 0
+    if best is None and hint is not None and settings.repair and settings.neighbourhood_search:
+        best, repair_rounds = _repair(instance, limits, hint, settings, clock, run)
+        if best is not None:
+            log.info("first fit repaired in %d rounds", repair_rounds)
+            first_fit = best
+            kept(best)
+            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
     # With a schedule in hand, alternate: the whole-week search until it stalls, then
     # neighbourhood rounds until they stall, then the whole week again from the best.
     alternate = settings.neighbourhood_search and best is not None
     stall = max(3.0, settings.stall_share * settings.time_limit)
     bound: float | None = None
     code, rounds, status = cp_model.UNKNOWN, 0, Status.FEASIBLE
-    run = _Run()  # Ctrl-C ends the whole solve and keeps the best schedule
     hopeless = False  # the whole-week search once returned nothing: never again
     # one chooser for the whole solve: what it learns about the kinds of part outlives a
     # whole-week window
@@ -831,6 +913,7 @@ def solve(
         "cost_floor": floor,
         "relaxation_bound": relaxed,
         "lns_rounds": rounds,
+        "repair_rounds": repair_rounds,  # rounds that repaired a first fit breaking rules
         "limited_groups": len(limits.members),  # groups offered to some eligible people only
         "limited_leads": len(limits.leads),  # groups and 1:1 plans offered fewer therapists
         "progress": [

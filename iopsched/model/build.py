@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ortools.sat.python import cp_model
+
 from iopsched.instance import Instance
 from iopsched.model import groups, participants, pins, rooms, sessions, therapists
 from iopsched.model import objective as soft
 from iopsched.model.context import Ctx, Term
 from iopsched.model.grid import Limits
 from iopsched.weights import Weights
+
+BROKEN_PIN_MINUTES = 60  # a broken pin weighs as much as an hour below a daily minimum
 
 HARD_RULES: list[Callable[[Ctx], None]] = [
     groups.group_meets_its_weekly_count,
@@ -53,11 +57,17 @@ def build_model(
     *,
     diagnose: bool = False,
     limits: Limits | None = None,
+    repair: bool = False,
 ) -> Ctx:
     """The CP-SAT model of a week.
 
     ``limits`` (``limits.limits_for``) narrow who may join a group and who may
     lead a session; the model is then a restriction of the week.
+
+    With ``repair`` daily minimums and pins may be broken, and what is broken (minutes
+    below daily minimums, an hour's worth a broken pin) is the objective, to repair a
+    schedule that breaks them (``repair.py``); the week's costs are still in
+    ``ctx.terms``.
 
     With ``diagnose`` the rules that can make a week infeasible (mandatory
     groups, pins) are switched by assumption literals and there is no
@@ -68,6 +78,7 @@ def build_model(
         weights=Weights.resolve(instance.weights),
         diagnose=diagnose,
         limits=limits or Limits(),
+        repair=repair,
     )
     for rule in HARD_RULES:
         rule(ctx)
@@ -76,5 +87,15 @@ def build_model(
         return ctx
     for rule_terms in SOFT_RULES:
         ctx.terms += rule_terms(ctx)
-    ctx.model.minimize(sum(t.weight * t.expr for t in ctx.terms if t.weight))
+    if repair:  # what is broken only: far faster to pay off than with every cost besides
+        ctx.model.minimize(repair_debt(ctx))
+    else:
+        ctx.model.minimize(sum(t.weight * t.expr for t in ctx.terms if t.weight))
     return ctx
+
+
+def repair_debt(ctx: Ctx) -> cp_model.LinearExprT:
+    """What a repair model's schedule still breaks: minutes below daily minimums, and
+    broken pins at ``BROKEN_PIN_MINUTES`` each (0 without ``repair``)."""
+    below = [x for days in ctx.below_daily_minimum.values() for x in days]
+    return sum(below) + BROKEN_PIN_MINUTES * sum(ctx.pin_broken.values())

@@ -46,6 +46,8 @@ class Ctx:
     weights: Weights
     diagnose: bool = False  # switches become assumption literals
     limits: Limits = field(default_factory=Limits)  # large weeks, see limits.py
+    # daily minimums and pins may be broken, and what is broken is minimised (repair.py)
+    repair: bool = False
     model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     cand: Candidates = field(init=False)
     vars: Variables = field(init=False)
@@ -53,6 +55,10 @@ class Ctx:
     terms: list[Term] = field(default_factory=list)
     plan_lines: list[PlanLine] = field(default_factory=list)
     attend_day: dict[str, dict[int, BoolVar]] = field(default_factory=dict)
+    # With ``repair``: participant -> minutes each day falls below their daily minimum,
+    # and pin index -> the pin is broken (no terms of the week's objective).
+    below_daily_minimum: dict[str, list[cp_model.IntVar]] = field(default_factory=dict)
+    pin_broken: dict[int, BoolVar] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cand = Candidates(self.instance, self.limits)

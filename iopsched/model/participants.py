@@ -75,4 +75,9 @@ def participant_daily_hours_within_limits(ctx: Ctx) -> None:
             ctx.model.add(cp_model.LinearExpr.weighted_sum(both, [*weights, -cap[d]]) <= 0)
             if p.min_hours_per_day:
                 least = minutes_of(p.min_hours_per_day)
-                ctx.model.add(cp_model.LinearExpr.weighted_sum(both, [*weights, -least]) >= 0)
+                day_sum = cp_model.LinearExpr.weighted_sum(both, [*weights, -least])
+                if ctx.repair:
+                    below = ctx.model.new_int_var(0, least, f"below_daily_minimum[{p.id},{d}]")
+                    ctx.below_daily_minimum.setdefault(p.id, []).append(below)
+                    day_sum += below
+                ctx.model.add(day_sum >= 0)

@@ -51,4 +51,7 @@ def pinned_sessions_are_kept(ctx: Ctx) -> None:
         options = [_matches(ctx, s, pin) for s in ctx.vars.sessions if could_match(s, pin)]
         if not options:
             options = [m.new_constant(0)]
+        if ctx.repair:
+            ctx.pin_broken[i] = broken = m.new_bool_var(f"pin_broken[{i}]")
+            options.append(broken)
         m.add_bool_or(options).only_enforce_if(ctx.switch(pin_label(i, pin)))
