@@ -49,37 +49,51 @@ def debt(ctx: Ctx, value: Callable[[object], int], per_pin: int) -> Debt:
 
 class RepairParts:
     """The parts repair rounds free: the people still short of a daily minimum and
-    some of the groups open to them; a broken pin's group, person and the groups its
-    therapist leads that day; and those groups' members, at most ``cap`` people."""
+    some of the groups open to them; for a broken pin, its group and person (or, with
+    none named, some who may join its group), the groups its therapist leads that day
+    and some of those meeting that day; and those groups' members, at most ``cap``
+    people."""
 
     def __init__(self, ctx: Ctx, seed: int):
         self.rng = random.Random(seed)
         self.pins = ctx.instance.pins
-        self.open_to: dict[str, list[str]] = {
-            p.id: sorted(g.id for g in ctx.instance.groups if eligible_for_group(p, g))
-            for p in ctx.instance.participants
-        }
+        self.open_to: dict[str, list[str]] = defaultdict(list)  # participant -> groups
+        self.eligible: dict[str, list[str]] = defaultdict(list)  # group -> participants
+        for g in ctx.instance.groups:
+            for p in ctx.instance.participants:
+                if eligible_for_group(p, g):
+                    self.open_to[p.id].append(g.id)
+                    self.eligible[g.id].append(p.id)
 
     def pick(self, sessions: list[Session], owed: Debt, size: int, cap: int) -> Neighbourhood:
+        rng = self.rng
         members: dict[str, set[str]] = defaultdict(set)
         for s in sessions:
             if s.group is not None:
                 members[s.group].update(s.participants)
         core = set(owed.people)
         named: set[str] = set()  # groups a broken pin needs moved
+        options: set[str] = set()  # groups that may stand in its way
         for i in sorted(owed.pins):
             pin = self.pins[i]
-            if pin.participant is not None:
-                core.add(pin.participant)
             if pin.group is not None:
                 named.add(pin.group)
-            if pin.therapist is not None:
-                led = [s for s in sessions if s.therapist == pin.therapist]
-                named |= {s.group for s in led if s.group and s.day == pin.day}
-                core |= {s.participants[0] for s in led if not s.group and s.day == pin.day}
-        options = sorted({g for pid in core for g in self.open_to[pid]} - named)
-        groups = named | set(self.rng.sample(options, min(size, len(options))))
+                if pin.participant is None:  # people to hold it
+                    open_ = self.eligible[pin.group]
+                    core |= set(rng.sample(open_, min(len(open_), 2 * size)))
+            if pin.participant is not None:
+                core.add(pin.participant)
+            if pin.day is not None:
+                that_day = [s for s in sessions if s.day == pin.day]
+                options |= {s.group for s in that_day if s.group is not None}
+                if pin.therapist is not None:
+                    led = [s for s in that_day if s.therapist == pin.therapist]
+                    named |= {s.group for s in led if s.group is not None}
+                    core |= {s.participants[0] for s in led if s.group is None}
+        options |= {g for pid in core for g in self.open_to[pid]}
+        options = sorted(options - named)
+        groups = named | set(rng.sample(options, min(size, len(options))))
         others = sorted({pid for g in groups for pid in members[g]} - core)
         room = max(0, min(len(others), cap - len(core)))
-        people = core | set(self.rng.sample(others, room))
+        people = core | set(rng.sample(others, room))
         return Neighbourhood("repair", frozenset(groups), frozenset(people))
