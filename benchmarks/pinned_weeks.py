@@ -10,7 +10,8 @@ participant).  The schedule keeps every such pin, so the pinned week is
 feasible.  For each seed the script reports whether the first fit breaks a
 hard rule (and the first rule it breaks) and, with ``--solve``, what a solve
 of that many seconds returns: its status, when the first schedule came, its
-objective and whether it passes the validator.
+objective, whether it passes the validator, and how many rounds repaired a
+first fit that broke a rule (``iopsched.model.repair``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def main() -> None:
             found += bool(sol.sessions)
             first = sol.stats.time_to_first if sol.stats else None
             line += f" status={sol.status.value} first_s={first} objective={sol.objective}"
-            line += f" valid={ok}"
+            repairs = getattr(sol.stats, "repair_rounds", None) if sol.stats else None
+            line += f" valid={ok} repair_rounds={repairs}"
         print(line, flush=True)
     summary = f"first fit broke a hard rule on {broken} of {len(args.seeds)} pinned weeks"
     if args.solve:
