@@ -34,6 +34,7 @@ from iopsched.weights import Weights
 
 log = logging.getLogger("iopsched")
 MIN_ROUND_PEOPLE = 6  # a capped neighbourhood round frees at least this many participants
+PROBE_SECONDS = 1.0  # before a repair: time for CP-SAT to refute a week outright
 
 
 class SolverSettings(BaseModel):
@@ -484,6 +485,20 @@ def _improve(
     return best, rounds
 
 
+def _refuted(ctx: Ctx, settings: SolverSettings, clock: _Clock, run: _Run) -> bool:
+    """Whether CP-SAT proves within ``PROBE_SECONDS`` that the week has no schedule.
+
+    Pins or groups that cannot all hold are mostly refuted at once by presolve; a
+    repair would spend its stalled rounds on such a week first (26 s of a 60 s
+    solve on the 80-person example with two clashing pins).
+    """
+    solver = cp_model.CpSolver()
+    configure(solver, settings, min(clock.left(), PROBE_SECONDS), log=False)
+    code = run.solve(solver, ctx.model)
+    clock.charge(solver)
+    return code == cp_model.INFEASIBLE
+
+
 def _repair(
     instance: Instance,
     limits: Limits,
@@ -793,7 +808,10 @@ def solve(
     run = _Run()  # Ctrl-C ends the whole solve and keeps the best schedule
     repair_rounds = 0
     if best is None and hint is not None and settings.repair and settings.neighbourhood_search:
-        best, repair_rounds = _repair(instance, limits, hint, settings, clock, run)
+        if _refuted(ctx, settings, clock, run):
+            log.debug("repair skipped: CP-SAT's presolve proves the week has no schedule")
+        else:
+            best, repair_rounds = _repair(instance, limits, hint, settings, clock, run)
         if best is not None:
             log.info("first fit repaired in %d rounds", repair_rounds)
             first_fit = best

@@ -128,3 +128,19 @@ def test_without_repair_the_search_starts_from_scratch():
     settings = SolverSettings(time_limit=10, workers=1, repair=False, relaxation_share=0)
     sol = solve(week, settings)
     assert validate(week, sol).ok and sol.stats.repair_rounds == 0
+
+
+def test_a_week_presolve_refutes_is_not_repaired():
+    """Two booked sessions for P1's one individual session a week: no schedule exists, and
+    CP-SAT's presolve says so at once, so no repair round is spent before the week is
+    reported infeasible with the pins named."""
+    data = _friday_week()
+    data["pins"].append({"participant": "P1", "kind": "individual", "day": "mon", "start": "17:00"})
+    week = Instance.model_validate(data)
+    assert not validate(week, first_fit_solution(week)).ok
+    sol = solve(week, SolverSettings(time_limit=10, workers=1))
+    assert sol.status.value == "infeasible" and sol.stats.repair_rounds == 0
+    assert {r.split(" ")[1] for r in sol.stats.infeasible_because if r.startswith("pin")} == {
+        "0",
+        "1",
+    }
