@@ -19,7 +19,7 @@ from iopsched.greedy import first_fit_solution
 from iopsched.instance import Instance
 from iopsched.isolate import solve_isolated
 from iopsched.model import extract
-from iopsched.model.build import BROKEN_PIN_MINUTES, build_model
+from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.grid import Limits
@@ -532,7 +532,7 @@ def _repair(
             log.debug("repair round %d: %s, size %d", rounds, solver.status_name(code), size)
             idle, size, cap = idle + 1, size + 1, cap + cap // 5
             continue
-        now = debt(ctx, solver.value, BROKEN_PIN_MINUTES)
+        now = debt(ctx, solver.value)
         log.debug("repair round %d: %d minutes and pins owed, size %d", rounds, now.amount, size)
         if owed is not None and now.amount >= owed.amount:
             idle, size, cap = idle + 1, size + 1, cap + cap // 5
@@ -585,7 +585,7 @@ class _StopWhenPaid(cp_model.CpSolverSolutionCallback):
         self.ctx = ctx
 
     def on_solution_callback(self) -> None:
-        if debt(self.ctx, self.value, BROKEN_PIN_MINUTES).paid:
+        if debt(self.ctx, self.value).paid:
             self.stop_search()
 
 

@@ -69,7 +69,7 @@ def _owed(week: Instance, sessions) -> object:
     ctx = build_model(week, repair=True)
     solver = cp_model.CpSolver()
     assert solver.solve(RoundModels(ctx).model(sessions, NOTHING)) == cp_model.OPTIMAL
-    return debt(ctx, solver.value, BROKEN_PIN_MINUTES)
+    return debt(ctx, solver.value)
 
 
 def test_the_first_fit_breaks_the_daily_minimum_the_pin_holds():

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from iopsched.model.build import BROKEN_PIN_MINUTES
 from iopsched.model.context import Ctx
 from iopsched.model.grid import eligible_for_group
 from iopsched.model.lns import Neighbourhood
@@ -39,12 +40,12 @@ class Debt:
         return self.amount == 0
 
 
-def debt(ctx: Ctx, value: Callable[[object], int], per_pin: int) -> Debt:
+def debt(ctx: Ctx, value: Callable[[object], int]) -> Debt:
     """Read what the solution ``value`` still breaks from a repair model (``ctx.repair``)."""
     people = {pid for pid, days in ctx.below_daily_minimum.items() if any(value(x) for x in days)}
     below = sum(value(x) for days in ctx.below_daily_minimum.values() for x in days)
     pins = {i for i, lit in ctx.pin_broken.items() if value(lit)}
-    return Debt(frozenset(people), frozenset(pins), below + per_pin * len(pins))
+    return Debt(frozenset(people), frozenset(pins), below + BROKEN_PIN_MINUTES * len(pins))
 
 
 class RepairParts:
@@ -94,6 +95,6 @@ class RepairParts:
         options = sorted(options - named)
         groups = named | set(rng.sample(options, min(size, len(options))))
         others = sorted({pid for g in groups for pid in members[g]} - core)
-        room = max(0, min(len(others), cap - len(core)))
-        people = core | set(rng.sample(others, room))
+        spare = max(0, min(len(others), cap - len(core)))
+        people = core | set(rng.sample(others, spare))
         return Neighbourhood("repair", frozenset(groups), frozenset(people))
