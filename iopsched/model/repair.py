@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 from iopsched.model.build import BROKEN_PIN_MINUTES
 from iopsched.model.context import Ctx
-from iopsched.model.grid import eligible_for_group
 from iopsched.model.lns import Neighbourhood
 from iopsched.solution import Session
 
@@ -58,13 +57,12 @@ class RepairParts:
     def __init__(self, ctx: Ctx, seed: int):
         self.rng = random.Random(seed)
         self.pins = ctx.instance.pins
+        # who may join each group, as the model offers it (the same as lns.Neighbourhoods)
+        self.eligible = {gid: sorted(gv.members) for gid, gv in ctx.vars.groups.items()}
         self.open_to: dict[str, list[str]] = defaultdict(list)  # participant -> groups
-        self.eligible: dict[str, list[str]] = defaultdict(list)  # group -> participants
-        for g in ctx.instance.groups:
-            for p in ctx.instance.participants:
-                if eligible_for_group(p, g):
-                    self.open_to[p.id].append(g.id)
-                    self.eligible[g.id].append(p.id)
+        for gid in sorted(self.eligible):
+            for pid in self.eligible[gid]:
+                self.open_to[pid].append(gid)
 
     def pick(self, sessions: list[Session], owed: Debt, size: int, cap: int) -> Neighbourhood:
         rng = self.rng
