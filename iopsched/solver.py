@@ -525,17 +525,19 @@ def _repair(
         code = run.solve(solver, models.model(sessions, part), _StopWhenPaid(ctx))
         clock.charge(solver)
         rounds += 1
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            if owed is None:  # the first fit breaks a rule the repair model keeps
-                log.debug("repair: the first fit breaks a rule repair cannot mend")
-                return None, rounds
-            log.debug("repair round %d: %s, size %d", rounds, solver.status_name(code), size)
-            idle, size, cap = idle + 1, size + 1, cap + cap // 5
-            continue
-        now = debt(ctx, solver.value)
-        log.debug("repair round %d: %d minutes and pins owed, size %d", rounds, now.amount, size)
-        if owed is not None and now.amount >= owed.amount:
-            idle, size, cap = idle + 1, size + 1, cap + cap // 5
+        solved = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        if not solved and owed is None:  # the first fit breaks a rule the repair model keeps
+            log.debug("repair: the first fit breaks a rule repair cannot mend")
+            return None, rounds
+        now = debt(ctx, solver.value) if solved else None
+        log.debug(
+            "repair round %d: %s owed, size %d",
+            rounds,
+            now.amount if now is not None else solver.status_name(code),
+            size,
+        )
+        if now is None or (owed is not None and now.amount >= owed.amount):
+            idle, size, cap = idle + 1, size + 1, cap + cap // 5  # no gain: a larger part
             continue
         idle, owed, sessions = 0, now, extract.schedule(ctx, solver.value)
         models.keep(sessions, part, solver.value)
