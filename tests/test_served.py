@@ -1,0 +1,91 @@
+"""The first window's search for the most people fully served (iopsched/model/served.py)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ortools.sat.python import cp_model
+
+from iopsched import Instance, SolverSettings, solve, validate
+from iopsched.model.build import build_model
+from iopsched.model.served import PERSON_MINUTES, most_fully_served, not_fully_served
+from iopsched.solver import _Clock, _Found, _found, _Run, _serve_most
+from iopsched.validator import assess
+
+
+def _one_therapist_two_hours() -> Instance:
+    """Three people each need a 1 h individual session (their whole plan); the one
+    therapist works two hours: two of them can be fully served, never three."""
+    evening = [{"day": "mon", "start": "17:00", "end": "21:00"}]
+    plan = {"min_hours": 1, "max_hours": 2, "individual": {"sessions": 1, "minutes": 60}}
+    return Instance.model_validate(
+        {
+            "name": "two-hours",
+            "program_hours": evening,
+            "rooms": [{"id": "R1", "capacity": 1}],
+            "therapists": [
+                {
+                    "id": "T1",
+                    "modalities": ["individual"],
+                    "availability": [{"day": "mon", "start": "17:00", "end": "19:00"}],
+                    "max_hours_per_week": 10,
+                }
+            ],
+            "groups": [],
+            "participants": [
+                {"id": f"P{i}", "availability": evening, "plan": plan} for i in (1, 2, 3)
+            ],
+        }
+    )
+
+
+def test_the_count_is_of_people_not_fully_served():
+    """By hand: one of the three is left short, with all 60 minutes of their plan minimum
+    unmet, and the model's optimum says so."""
+    week = _one_therapist_two_hours()
+    ctx = build_model(week)
+    assert len(not_fully_served(ctx)) == 3
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(most_fully_served(ctx)) == cp_model.OPTIMAL
+    assert solver.objective_value == PERSON_MINUTES + 60
+    unmet, _ = assess(week, _found(ctx, solver.value).sessions)
+    assert len({row.participant for row in unmet}) == 1
+
+
+def test_the_window_hands_on_schedules_that_cost_less_by_the_weeks_objective():
+    """From an empty week the window finds the schedule serving two, which costs less by the
+    week's own objective: it is handed on as found and returned, and it is valid."""
+    week = _one_therapist_two_hours()
+    ctx = build_model(week)
+    unmet, terms = assess(week, [])
+    empty = _Found([], unmet, terms)
+    settings = SolverSettings(time_limit=10, workers=1)
+    handed: list[int] = []
+    found = _serve_most(
+        ctx,
+        empty,
+        settings,
+        _Clock(settings, time.monotonic()),
+        _Run(),
+        lambda f: handed.append(f.objective),
+    )
+    assert handed and handed[-1] == found.objective < empty.objective
+    assert len({row.participant for row in found.unmet}) == 1
+    solution = solve(week, SolverSettings(time_limit=5, workers=1, served_first_share=0))
+    assert found.objective == solution.objective  # the week's optimum: serve two
+    report = validate(week, solution)
+    assert report.ok, report.render()
+
+
+def test_the_window_runs_only_when_asked(caplog):
+    """A week small enough gets the window by default, and none with a share of 0."""
+    week = _one_therapist_two_hours()
+    with caplog.at_level(logging.DEBUG, logger="iopsched"):
+        solve(week, SolverSettings(time_limit=5, workers=1))
+    assert "most-served search" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="iopsched"):
+        solve(week, SolverSettings(time_limit=5, workers=1, served_first_share=0))
+    assert "most-served search" not in caplog.text
