@@ -290,6 +290,18 @@ def test_every_kind_of_part_is_tried_before_any_is_favoured():
     assert without_short.isdisjoint(Neighbourhoods.NEED_SHORT), "no one short: no such parts"
 
 
+def test_a_week_without_groups_gets_only_parts_that_need_none():
+    """A week of 1:1 sessions alone: no part starts from a group (there is none to draw)."""
+    week = generate(10, 1)
+    week = week.model_copy(update={"groups": []})
+    week = type(week).model_validate(week.model_dump())
+    ctx = build_model(week)
+    hoods = Neighbourhoods(ctx, seed=1)
+    sessions = greedy_schedule(week)
+    kinds = {hoods.pick(sessions, {"P0001"}, 2, 5).kind for _ in range(60)}
+    assert kinds and kinds.isdisjoint(Neighbourhoods.NEED_GROUPS)
+
+
 def test_the_kind_that_gains_gets_most_rounds_and_the_others_keep_a_share():
     hoods = Neighbourhoods(build_model(generate(10, 1)), seed=4)
     for kind in Neighbourhoods.KINDS:

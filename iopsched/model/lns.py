@@ -46,6 +46,7 @@ class Neighbourhoods:
 
     KINDS = ("unmet", "block", "related", "therapist", "day", "cohort")
     NEED_SHORT = frozenset({"unmet", "block"})  # kinds that start from people left short
+    NEED_GROUPS = frozenset({"related", "cohort"})  # kinds that start from a group
 
     REACTION = 0.3  # weight of the latest round in a kind's running gain rate
     FLOOR = 0.1  # every kind keeps this share of the best kind's rate
@@ -64,7 +65,11 @@ class Neighbourhoods:
 
     def choose_kind(self, short: set[str]) -> str:
         """The kind of part to free next: untried kinds first, then by their recent gain rate."""
-        kinds = [k for k in self.KINDS if short or k not in self.NEED_SHORT]
+        kinds = [
+            k
+            for k in self.KINDS
+            if (short or k not in self.NEED_SHORT) and (self.groups or k not in self.NEED_GROUPS)
+        ]
         untried = [k for k in kinds if self.rate.get(k) is None]
         if not self.adaptive or untried:
             return self.rng.choice(untried or kinds)
