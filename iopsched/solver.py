@@ -101,9 +101,10 @@ class SolverSettings(BaseModel):
         default=30000,
         ge=0,
         description=(
-            "only weeks whose model has at most this many variables get that first window "
+            "that first window is for weeks whose model is too large for the whole-week "
+            "search first (whole_week_first_up_to) but has at most this many variables "
             "(a 200-person week, 54,398 variables, found no schedule in 90 s of it); "
-            "None: every week"
+            "None: no upper limit"
         ),
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
@@ -662,10 +663,11 @@ def _serve_most(
     code = run.solve(solver, model, watch, stalled)
     clock.charge(solver)
     log.debug(
-        "most-served search: %s, %s not fully served, after %.1fs",
+        "most-served search: %s after %.1fs; kept %s, %d not fully served",
         solver.status_name(code),
-        int(solver.objective_value) if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "?",
         time.monotonic() - started,
+        watch.best.objective,
+        len({row.participant for row in watch.best.unmet}),
     )
     return watch.best
 
@@ -922,10 +924,12 @@ def solve(
     elif relax:
         clock.reserved = settings.relaxation_share * settings.time_limit
 
+    # A week too large for the whole-week search first, yet not too large to search whole
+    # at all, first looks for the most people fully served (iopsched.model.served).
     if (
         settings.served_first_share > 0
-        and alternate
-        and best is not None
+        and not whole_week  # (so there is a schedule to start from)
+        and not run.interrupted
         and not limits
         and (
             settings.served_first_up_to is None

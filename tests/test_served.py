@@ -79,13 +79,23 @@ def test_the_window_hands_on_schedules_that_cost_less_by_the_weeks_objective():
     assert report.ok, report.render()
 
 
-def test_the_window_runs_only_when_asked(caplog):
-    """A week small enough gets the window by default, and none with a share of 0."""
+def test_the_window_is_for_weeks_too_large_to_search_whole_first(caplog):
+    """The window runs where neighbourhood rounds would come first (here forced by a
+    threshold of 0 variables), and not on a week the whole-week search takes first, nor
+    with a share of 0."""
     week = _one_therapist_two_hours()
-    with caplog.at_level(logging.DEBUG, logger="iopsched"):
-        solve(week, SolverSettings(time_limit=5, workers=1))
-    assert "most-served search" in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="iopsched"):
-        solve(week, SolverSettings(time_limit=5, workers=1, served_first_share=0))
-    assert "most-served search" not in caplog.text
+    runs = {
+        "rounds first": ({"whole_week_first_up_to": 0}, True),
+        "whole week first": ({}, False),
+        "share 0": ({"whole_week_first_up_to": 0, "served_first_share": 0}, False),
+        "above its own threshold": (
+            {"whole_week_first_up_to": 0, "served_first_up_to": 1},
+            False,
+        ),
+    }
+    for name, (extra, expected) in runs.items():
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="iopsched"):
+            solution = solve(week, SolverSettings(time_limit=5, workers=1, **extra))
+        assert ("most-served search" in caplog.text) is expected, name
+        assert validate(week, solution).ok, name
