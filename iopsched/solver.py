@@ -90,8 +90,8 @@ class SolverSettings(BaseModel):
         description=(
             "most of the limit spent first on a whole-week search for the most people fully "
             "served (iopsched.model.served), keeping each schedule that costs less by the "
-            "week's objective; it ends sooner once that count has not improved for "
-            "served_first_stall of the limit; 0: never"
+            "week's objective; it ends sooner once it has found nothing better (by its own "
+            "objective) for served_first_stall of the limit; 0: never"
         ),
     )
     served_first_stall: float = Field(
@@ -618,7 +618,7 @@ class _StopWhenPaid(cp_model.CpSolverSolutionCallback):
 
 class _ServedWatch(cp_model.CpSolverSolutionCallback):
     """Watches the search for the most people fully served: hands on each of its schedules
-    that costs less by the week's own objective, and notes when the count last fell."""
+    that costs less by the week's own objective, and notes when its latest schedule came."""
 
     def __init__(self, ctx: Ctx, best: _Found, better: Callable[[_Found], None]):
         super().__init__()
@@ -642,8 +642,8 @@ def _serve_most(
     better: Callable[[_Found], None],
 ) -> _Found:
     """A whole-week search from ``best`` for the most people fully served
-    (``served_first_share`` of the limit, less once the count stalls); returns the schedule
-    that costs least by the week's objective, ``best`` or one found here."""
+    (``served_first_share`` of the limit, less once it stalls); returns the schedule that
+    costs least by the week's objective, ``best`` or one found here."""
     hint_schedule(ctx, best.sessions)
     model = most_fully_served(ctx)
     solver = cp_model.CpSolver()
@@ -655,8 +655,8 @@ def _serve_most(
     started = time.monotonic()
 
     def stalled() -> bool:
-        """The count has not fallen for ``stall`` seconds since the search's first schedule
-        (on the wall clock: a deterministic solve runs its whole window)."""
+        """Nothing better by the window's objective for ``stall`` seconds since its latest
+        schedule (on the wall clock: a deterministic solve runs its whole window)."""
         last = watch.last
         return not settings.deterministic and last is not None and time.monotonic() - last > stall
 
@@ -928,7 +928,8 @@ def solve(
     # at all, first looks for the most people fully served (iopsched.model.served).
     if (
         settings.served_first_share > 0
-        and not whole_week  # (so there is a schedule to start from)
+        and not whole_week
+        and best is not None
         and not run.interrupted
         and not limits
         and (
