@@ -1,12 +1,16 @@
 """Regenerate the shipped example weeks and their solved schedules.
 
     python -m iopsched.examples             # instances/ (with roster workbooks) and solutions/
-    python -m iopsched.examples --solutions-only --time-limit 60
+    python -m iopsched.examples --solutions-only --time-limit 300 --keep-better
+    python -m iopsched.examples --solutions-only --only evening-weekend-80 --time-limit 300
     python -m iopsched.examples --rosters-only  # instances/roster-template.xlsx, small-clinic.xlsx
 
 Instances come from the seeded generator, so they are the same on every
 machine; solutions depend on the time limit and the machine's speed, and each
-one is checked by the validator before it is written.
+one is checked by the validator before it is written.  With ``--keep-better`` a
+schedule already in ``solutions/`` stays when it is valid for its week and costs no
+more than the new one, so a rerun on a busy machine never makes a shipped example
+worse.
 """
 
 from __future__ import annotations
@@ -16,8 +20,17 @@ import logging
 from pathlib import Path
 
 from iopsched.generate import generate
-from iopsched.io import dump_model, load_instance, write_bytes_atomic, write_json_atomic
+from iopsched.instance import Instance
+from iopsched.io import (
+    InputError,
+    dump_model,
+    load_instance,
+    load_solution,
+    write_bytes_atomic,
+    write_json_atomic,
+)
 from iopsched.roster import roster_bytes
+from iopsched.solution import Solution
 from iopsched.solver import solve
 from iopsched.validator import validate
 
@@ -53,32 +66,62 @@ def write_rosters(root: Path) -> None:
     write_bytes_atomic(root / "instances" / f"{ROSTER_EXAMPLE}.xlsx", roster_bytes(inst))
 
 
-def write_solutions(root: Path, time_limit: float, workers: int) -> None:
-    for name in EXAMPLES:
+def shipped(inst: Instance, path: Path) -> Solution | None:
+    """The schedule already at ``path``, if it is there, valid for ``inst`` and has a cost."""
+    try:
+        sol = load_solution(path)
+    except InputError:
+        return None
+    if sol.objective is None or not validate(inst, sol).ok:
+        return None
+    return sol
+
+
+def write_solutions(
+    root: Path,
+    time_limit: float,
+    workers: int,
+    names: list[str] | None = None,
+    keep_better: bool = False,
+) -> None:
+    """Solve each example week (``names``, or all) and write its schedule; with
+    ``keep_better`` a valid schedule already shipped that costs no more is kept."""
+    for name in names or EXAMPLES:
         inst = load_instance(root / "instances" / f"{name}.json")
         sol = solve(inst, time_limit=time_limit, workers=workers)
         report = validate(inst, sol)
         if not report.ok:
             raise SystemExit(f"{name}: the solver's schedule fails validation:\n{report.render()}")
-        write_json_atomic(root / "solutions" / f"{name}.json", dump_model(sol))
+        path = root / "solutions" / f"{name}.json"
+        old = shipped(inst, path) if keep_better else None
+        if old is not None and sol.objective is not None and old.objective <= sol.objective:
+            print(f"{name}: kept the shipped schedule ({old.objective}), not {sol.objective}")
+            continue
+        write_json_atomic(path, dump_model(sol))
         print(f"{name}: {sol.status.value}, objective {sol.objective}, bound {sol.bound}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("."))
     parser.add_argument("--solutions-only", action="store_true")
     parser.add_argument("--rosters-only", action="store_true")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+    parser.add_argument("--only", nargs="+", choices=list(EXAMPLES), help="these examples alone")
+    parser.add_argument(
+        "--keep-better",
+        action="store_true",
+        help="keep a shipped schedule that is valid and costs no more than the new one",
+    )
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.rosters_only:
         write_rosters(args.root)
         return
     if not args.solutions_only:
         write_instances(args.root)
-    write_solutions(args.root, args.time_limit, args.workers)
+    write_solutions(args.root, args.time_limit, args.workers, args.only, args.keep_better)
 
 
 if __name__ == "__main__":
