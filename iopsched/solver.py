@@ -84,7 +84,7 @@ class SolverSettings(BaseModel):
         ),
     )
     served_first_share: float = Field(
-        default=0.5,
+        default=0.9,
         ge=0,
         le=1,
         description=(
@@ -95,7 +95,7 @@ class SolverSettings(BaseModel):
         ),
     )
     served_first_stall: float = Field(
-        default=0.1, gt=0, le=1, description="see served_first_share (at least 3 s)"
+        default=0.15, gt=0, le=1, description="see served_first_share (at least 3 s)"
     )
     served_first_up_to: int | None = Field(
         default=30000,
