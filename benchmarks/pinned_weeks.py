@@ -11,15 +11,17 @@ feasible.  For each seed the script reports whether the first fit breaks a
 hard rule (and the first rule it breaks) and, with ``--solve``, what a solve
 of that many seconds returns: its status, when the first schedule came, its
 objective, whether it passes the validator, and how many rounds repaired a
-first fit that broke a rule (``iopsched.model.repair``).
+first fit that broke a rule (``iopsched.model.repair``).  ``--settings`` passes
+solver settings as JSON, e.g. ``'{"served_first_share": 0.5}'``, to compare two.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 
-from iopsched import Instance, load_instance, solve, validate
+from iopsched import Instance, SolverSettings, load_instance, solve, validate
 from iopsched.greedy import first_fit_solution
 from iopsched.io import load_solution
 from iopsched.solution import Solution
@@ -52,7 +54,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     ap.add_argument("--solve", type=float, default=0.0, help="also solve for this many seconds")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--settings", default="{}", help="solver settings as a JSON object")
     args = ap.parse_args()
+    settings = SolverSettings.model_validate(json.loads(args.settings))
     week, schedule = load_instance(args.instance), load_solution(args.solution)
     broken = found = 0
     for seed in args.seeds:
@@ -63,7 +67,7 @@ def main() -> None:
         if not report.ok:
             line += f" first_broken=[{report.violations[0]}]"
         if args.solve:
-            sol = solve(inst, time_limit=args.solve, workers=args.workers, seed=0)
+            sol = solve(inst, settings, time_limit=args.solve, workers=args.workers, seed=0)
             ok = validate(inst, sol).ok if sol.sessions else None
             found += bool(sol.sessions)
             first = sol.stats.time_to_first if sol.stats else None
