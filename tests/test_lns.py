@@ -239,11 +239,17 @@ def _count_whole_week_searches(monkeypatch) -> list[float]:
 
 
 def test_a_large_model_starts_with_neighbourhood_rounds(monkeypatch):
-    """Above ``whole_week_first_up_to`` variables the rounds come first; the whole week waits."""
+    """Above ``whole_week_first_up_to`` variables the rounds come first; the whole week waits.
+    (The most-served window, which would come before the rounds, is tested in test_served.)"""
     starts = _count_whole_week_searches(monkeypatch)
     inst = generate(25, 3)
     settings = SolverSettings(
-        time_limit=4, workers=1, stall_share=1.0, round_seconds=0.5, whole_week_first_up_to=0
+        time_limit=4,
+        workers=1,
+        stall_share=1.0,
+        round_seconds=0.5,
+        whole_week_first_up_to=0,
+        served_first_share=0,
     )
     sol = solve(inst, settings)
     assert starts == [], "no round stalled for the whole limit, so no whole-week search"
@@ -272,7 +278,9 @@ def test_rounds_that_stall_hand_over_to_the_whole_week(monkeypatch):
 
     monkeypatch.setattr(solver_module, "_improve", no_gain)
     inst = generate(25, 3)
-    settings = SolverSettings(time_limit=3, workers=1, whole_week_first_up_to=0)
+    settings = SolverSettings(
+        time_limit=3, workers=1, whole_week_first_up_to=0, served_first_share=0
+    )  # (without the most-served window, which would come first: see test_served)
     sol = solve(inst, settings)
     assert calls[0] == 0, "rounds first"
     assert len(starts) >= 1, "then the whole week"
