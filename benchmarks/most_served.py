@@ -84,25 +84,24 @@ def fewest_short(
 
 def lifted(week: Instance, what: str) -> Instance:
     """The week with its room limits, its staff limits or both lifted, as the relaxation
-    lifts them (every group online and every 1:1 session allowed online; every therapist
-    free to lead anything in program hours without caps)."""
+    lifts them: rooms, by every group meeting online and every 1:1 session allowed online;
+    staff, by every therapist free to lead anything in program hours without caps."""
     if what == "both":
         return without_staff_and_rooms(week)
-    free = without_staff_and_rooms(week)
     if what == "rooms":
-        groups = [
-            g.model_copy(update={"facilitators": h.facilitators})
-            for g, h in zip(free.groups, week.groups, strict=True)
-        ]
-        people = [
-            p.model_copy(update={"primary_therapist": q.primary_therapist})
-            for p, q in zip(free.participants, week.participants, strict=True)
-        ]
-        update = {"groups": groups, "participants": people, "rooms": []}
+        update = {
+            "groups": [g.model_copy(update={"virtual": True, "site": None}) for g in week.groups],
+            "participants": [p.model_copy(update={"telehealth": True}) for p in week.participants],
+            "rooms": [],
+        }
     else:
-        groups = [g.model_copy(update={"facilitators": None}) for g in week.groups]
-        people = [p.model_copy(update={"primary_therapist": None}) for p in week.participants]
-        update = {"therapists": free.therapists, "groups": groups, "participants": people}
+        update = {
+            "therapists": without_staff_and_rooms(week).therapists,
+            "groups": [g.model_copy(update={"facilitators": None}) for g in week.groups],
+            "participants": [
+                p.model_copy(update={"primary_therapist": None}) for p in week.participants
+            ],
+        }
     data = week.model_dump() | {k: [x.model_dump() for x in v] for k, v in update.items()}
     return Instance.model_validate(data)
 
