@@ -643,6 +643,14 @@ class _ServedWatch(cp_model.CpSolverSolutionCallback):
             self.better(found)
 
 
+def _window_over(now: float, started: float, last: float | None, wait: float, stall: float) -> bool:
+    """The most-served window is over: no schedule of its own ``wait`` seconds after it began,
+    or nothing better by its objective ``stall`` seconds after its latest schedule."""
+    if last is None:
+        return now - started > wait
+    return now - last > stall
+
+
 def _serve_most(
     ctx: Ctx,
     best: _Found,
@@ -666,15 +674,9 @@ def _serve_most(
     started = time.monotonic()
 
     def stalled() -> bool:
-        """No schedule of the window's own within ``wait`` seconds, or nothing better by its
-        objective for ``stall`` seconds since its latest (on the wall clock: a deterministic
-        solve runs its whole window)."""
-        if settings.deterministic:
-            return False
-        last = watch.last
-        if last is None:
-            return time.monotonic() - started > wait
-        return time.monotonic() - last > stall
+        """On the wall clock (a deterministic solve runs its whole window)."""
+        now = time.monotonic()
+        return not settings.deterministic and _window_over(now, started, watch.last, wait, stall)
 
     code = run.solve(solver, model, watch, stalled)
     clock.charge(solver)
