@@ -39,7 +39,7 @@ from iopsched import Instance, SolverSettings, load_instance
 from iopsched.greedy import first_fit_solution
 from iopsched.model.build import build_model
 from iopsched.model.hints import hint_schedule
-from iopsched.model.served import PERSON_MINUTES, not_fully_served
+from iopsched.model.served import most_fully_served, not_fully_served
 from iopsched.relaxation import track_ids, track_week, without_staff_and_rooms
 from iopsched.solver import configure
 
@@ -63,16 +63,15 @@ def fewest_short(
     ctx = build_model(week)
     if hint:
         hint_schedule(ctx, first_fit_solution(week).sessions)
-    count = sum(not_fully_served(ctx))
-    if minutes:
-        short = [t.expr for t in ctx.terms if t.rule == "min_hours_short"]
-        ctx.model.minimize(PERSON_MINUTES * count + sum(short))
+    if minutes:  # the solver window's own objective
+        model = most_fully_served(ctx)
     else:
-        ctx.model.minimize(count)
+        model = ctx.model
+        model.minimize(sum(not_fully_served(ctx)))
     solver = cp_model.CpSolver()
     settings = SolverSettings(workers=2, seed=seed, presolve_passes=passes)
     configure(solver, settings, seconds, log=False)
-    code = solver.solve(ctx.model, _Seen(t0))
+    code = solver.solve(model, _Seen(t0))
     found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     print(
         f"{len(week.participants)} people: {solver.status_name(code)}, "
