@@ -47,6 +47,9 @@ VARIANTS = {
     # limit, ending after 10 % of it without a gain (the defaults until 2026-11-27's second
     # change, when 90 % and 15 % were measured better against them)
     "served-half": {"served_first_share": 0.5, "served_first_stall": 0.1},
+    # that window with CP-SAT's default portfolio, its full-problem worker included (the
+    # default until 2026-11-27's third change)
+    "served-full-portfolio": {"served_first_lns_only": False},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
     # experiment: participant_short weighted 0 in the week solved (objectives not comparable)
     "minutes-only": {},
