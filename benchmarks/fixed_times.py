@@ -32,7 +32,7 @@ from iopsched.io import load_solution
 from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
-from iopsched.model.lns import fixed_except
+from iopsched.model.hints import fixed_except
 from iopsched.solution import Session, Solution, Status
 from iopsched.solver import configure
 from iopsched.validator import assess

@@ -23,7 +23,7 @@ from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.grid import Limits
-from iopsched.model.hints import hint_last_week, hint_schedule
+from iopsched.model.hints import hint_every_variable, hint_last_week, hint_schedule
 from iopsched.model.limits import limits_for
 from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels
 from iopsched.model.repair import Debt, RepairParts, debt
@@ -671,7 +671,8 @@ def _serve_most(
     """A whole-week search from ``best`` for the most people fully served
     (``served_first_share`` of the limit, less once it stalls); returns the schedule that
     costs least by the week's objective, ``best`` or one found here."""
-    hint_schedule(ctx, best.sessions)
+    if not hint_every_variable(ctx, best.sessions):
+        log.debug("the best schedule hinted by its decisions alone")
     model = most_fully_served(ctx)
     solver = cp_model.CpSolver()
     configure(

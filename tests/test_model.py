@@ -40,6 +40,15 @@ def test_tiny_optimum(tiny):
     assert days == {"mon", "wed"}
 
 
+def test_therapist_share_is_rounded_down(tiny):
+    # The same week with a cap of 11 h: 4 h is 36.4 % of it, counted as 36 (x 2 = 72).
+    tiny["therapists"][0]["max_hours_per_week"] = 11
+    _, sol, report = solved(tiny)
+    assert sol.status is Status.OPTIMAL
+    assert sol.stats.cost_by_rule["therapist_peak_load"] == 72
+    assert sol.objective == report.objective == 402
+
+
 def test_cost_terms_add_up_to_objective(tiny):
     _, sol, _ = solved(tiny)
     assert sum(t.cost for t in sol.stats.cost_terms) == sol.objective

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ortools.sat.python import cp_model, cp_model_helper
+from ortools.sat.python import cp_model
 
 from iopsched.model.context import Ctx
-from iopsched.model.hints import Value, schedule_values
+from iopsched.model.hints import schedule_values, set_domain
 from iopsched.solution import Session
 from iopsched.timegrid import DAYS
 
@@ -181,7 +181,7 @@ class RoundModels:
         model = self.fixed.clone()
         proto, week = model.proto, self.ctx.model.proto
         for i in self._freed(part):
-            _set_domain(proto, i, week.variables[i].domain)
+            set_domain(proto, i, week.variables[i].domain)
             proto.solution_hint.vars.append(i)
             proto.solution_hint.values.append(self.value[i])
         return model
@@ -193,7 +193,7 @@ class RoundModels:
         proto = self.fixed.proto
         for i in self._freed(part):
             self.value[i] = int(value(self.var[i]))
-            _set_domain(proto, i, [self.value[i], self.value[i]])
+            set_domain(proto, i, [self.value[i], self.value[i]])
         self.sessions = sessions
 
     def _freed(self, part: Neighbourhood) -> list[int]:
@@ -214,32 +214,8 @@ class RoundModels:
             i = v.var.index
             self.value[i] = v.value
             self.var[i] = v.var
-            _set_domain(proto, i, [v.value, v.value])
+            set_domain(proto, i, [v.value, v.value])
             if v.group is not None:
                 self.of_group[v.group].append(i)
             if v.participant is not None:
                 self.of_person[v.participant].append(i)
-
-
-def _set_domain(proto: cp_model_helper.CpModelProto, index: int, domain: Iterable[int]) -> None:
-    """Set a variable's domain in place (the proto is a wrapper: no assignment)."""
-    dom = proto.variables[index].domain
-    values = list(domain)
-    dom.clear()
-    dom.extend(values)
-
-
-def fixed_except(
-    ctx: Ctx, sessions: list[Session], free: Callable[[Value], bool]
-) -> cp_model.CpModel:
-    """The week's model with every decision not ``free`` fixed to its value in ``sessions``;
-    the free ones are hinted with it."""
-    model = ctx.model.clone()
-    model.clear_hints()
-    proto = model.proto
-    for v in schedule_values(ctx, sessions):
-        if free(v):
-            model.add_hint(v.var, v.value)
-        else:
-            _set_domain(proto, v.var.index, [v.value, v.value])
-    return model

@@ -131,7 +131,10 @@ def balanced_therapist_load(ctx: Ctx) -> list[Term]:
             continue
         load = sum(s.length * slot * s.therapists[t.id] for s in sessions)
         share = m.new_int_var(0, 100, f"share[{t.id}]")
-        m.add_division_equality(share, 100 * load, cap)
+        # share = floor(100 * load / cap), as two linear constraints: CP-SAT's presolve
+        # expands a division into variables a schedule's hint does not reach
+        m.add(cap * share <= 100 * load)
+        m.add(100 * load <= cap * share + cap - 1)
         shares[t.id] = share
     if not shares:
         return []
