@@ -671,7 +671,7 @@ def _serve_most(
     """A whole-week search from ``best`` for the most people fully served
     (``served_first_share`` of the limit, less once it stalls); returns the schedule that
     costs least by the week's objective, ``best`` or one found here."""
-    if not hint_every_variable(ctx, best.sessions):
+    if not hint_every_variable(ctx, best.sessions, seconds=max(0.1, min(10.0, clock.left()))):
         log.debug("the best schedule hinted by its decisions alone")
     model = most_fully_served(ctx)
     solver = cp_model.CpSolver()
@@ -986,8 +986,8 @@ def solve(
             whole = left
             if alternate:
                 whole = min(left, max(3.0, settings.whole_week_share * settings.time_limit))
-            if best is not None:
-                hint_schedule(ctx, best.sessions)
+            if best is not None:  # complete: CP-SAT's first solution as soon as it presolved
+                hint_every_variable(ctx, best.sessions, seconds=max(0.1, min(10.0, left)))
             solver = cp_model.CpSolver()
             configure(solver, settings, whole)
             began = time.monotonic()
