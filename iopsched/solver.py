@@ -511,7 +511,7 @@ def _improve(
                 last_gain = clock.now()
             if found.objective <= best.objective:
                 best = found
-                models.keep(best.sessions, part, solver.value)
+                models.keep(best.sessions, part, solver.value, list(solver.response_proto.solution))
         hoods.learn(part.kind, before - best.objective, clock.now() - began)
         settled, gained = code == cp_model.OPTIMAL, best.objective < before
         size, cap = _next_size(settled, gained, size, cap, len(hoods.groups), people)

@@ -381,6 +381,34 @@ def test_round_models_re_fix_only_the_kept_part():
     assert code == cp_model.OPTIMAL and anew.objective_value == solver.objective_value
 
 
+def test_after_a_kept_round_every_variable_is_hinted_with_that_rounds_schedule():
+    """Before any round only the freed decisions are hinted; after a kept round (with its
+    whole solution) the next round's hint covers every variable and is that schedule: fixed
+    to the hint alone, the next round gives it back at the same cost."""
+    inst = generate(25, 3)
+    sessions = greedy_schedule(inst)
+    ctx = build_model(inst)
+    models = RoundModels(ctx)
+    hoods = Neighbourhoods(ctx, seed=2)
+    unmet, _ = assess(inst, sessions)
+    part = hoods.pick(sessions, {row.participant for row in unmet}, size=1)
+    model = models.model(sessions, part)
+    assert 0 < len(model.proto.solution_hint.vars) < len(model.proto.variables)
+    code, solver = _solve(model)
+    assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    after = extract.schedule(ctx, solver.value)
+    models.keep(after, part, solver.value, list(solver.response_proto.solution))
+    nxt = models.model(after, hoods.pick(after, set(), size=1))
+    hint = nxt.proto.solution_hint
+    assert sorted(hint.vars) == list(range(len(nxt.proto.variables)))
+    fixed = cp_model.CpSolver()
+    fixed.parameters.num_workers = 1
+    fixed.parameters.fix_variables_to_their_hinted_value = True
+    assert fixed.solve(nxt) == cp_model.OPTIMAL
+    assert fixed.objective_value == solver.objective_value
+    assert pooled(ctx, extract.schedule(ctx, fixed.value)) == pooled(ctx, after)
+
+
 def test_each_better_schedule_is_handed_over_as_it_is_kept():
     inst = generate(40, 1)
     seen = []

@@ -173,28 +173,44 @@ class RoundModels:
         self.var: dict[int, cp_model.IntVar] = {}
         self.of_group: dict[str, list[int]] = defaultdict(list)
         self.of_person: dict[str, list[int]] = defaultdict(list)
+        # every variable's value in that schedule, derived ones included, once a round has
+        # found it (a complete hint is CP-SAT's first solution as soon as it has presolved)
+        self.every: list[int] | None = None
 
     def model(self, sessions: list[Session], part: Neighbourhood) -> cp_model.CpModel:
-        """The week fixed to ``sessions`` except ``part``, whose decisions are hinted with it."""
+        """The week fixed to ``sessions`` except ``part``, whose decisions are hinted with it
+        (and every other variable too, once a round has given their values)."""
         if sessions is not self.sessions:
             self._fix_to(sessions)
         model = self.fixed.clone()
         proto, week = model.proto, self.ctx.model.proto
-        for i in self._freed(part):
+        freed = self._freed(part)
+        for i in freed:
             set_domain(proto, i, week.variables[i].domain)
-            proto.solution_hint.vars.append(i)
-            proto.solution_hint.values.append(self.value[i])
+        hint = proto.solution_hint
+        if self.every is not None:
+            hint.vars.extend(range(len(self.every)))
+            hint.values.extend(self.every)
+        else:
+            hint.vars.extend(freed)
+            hint.values.extend(self.value[i] for i in freed)
         return model
 
     def keep(
-        self, sessions: list[Session], part: Neighbourhood, value: Callable[[cp_model.IntVar], int]
+        self,
+        sessions: list[Session],
+        part: Neighbourhood,
+        value: Callable[[cp_model.IntVar], int],
+        every: list[int] | None = None,
     ) -> None:
-        """A round's schedule is the new best: fix its part to the values CP-SAT found."""
+        """A round's schedule is the new best: fix its part to the values CP-SAT found
+        (``every``: the round's whole solution, one value per variable of the week)."""
         proto = self.fixed.proto
         for i in self._freed(part):
             self.value[i] = int(value(self.var[i]))
             set_domain(proto, i, [self.value[i], self.value[i]])
         self.sessions = sessions
+        self.every = every
 
     def _freed(self, part: Neighbourhood) -> list[int]:
         freed = {i for g in part.groups for i in self.of_group.get(g, ())}
@@ -203,6 +219,7 @@ class RoundModels:
 
     def _fix_to(self, sessions: list[Session]) -> None:
         self.sessions = sessions
+        self.every = None
         self.fixed = self.ctx.model.clone()
         self.fixed.clear_hints()
         proto = self.fixed.proto
