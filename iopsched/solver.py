@@ -112,7 +112,7 @@ class SolverSettings(BaseModel):
         description=(
             "that window runs CP-SAT's neighbourhood search alone (use_lns_only), without its "
             "full-problem worker, whose bound the window never uses: on the 80-person "
-            "example at 60 s on 2 workers it ended lower on 6 of 6 seeds "
+            "example at 60 s on 2 workers it ended lower on 10 of 12 seeds "
             "(docs/how-it-works.md); False: CP-SAT's default portfolio"
         ),
     )
@@ -671,8 +671,11 @@ def _serve_most(
     """A whole-week search from ``best`` for the most people fully served
     (``served_first_share`` of the limit, less once it stalls); returns the schedule that
     costs least by the week's objective, ``best`` or one found here."""
-    if not hint_every_variable(ctx, best.sessions, seconds=max(0.1, min(10.0, clock.left()))):
+    seconds = max(0.1, min(10.0, clock.left()))
+    if not hint_every_variable(ctx, best.sessions, seconds, run.solve):
         log.debug("the best schedule hinted by its decisions alone")
+    if run.interrupted:  # Ctrl-C while hinting
+        return best
     model = most_fully_served(ctx)
     solver = cp_model.CpSolver()
     configure(
@@ -987,7 +990,9 @@ def solve(
             if alternate:
                 whole = min(left, max(3.0, settings.whole_week_share * settings.time_limit))
             if best is not None:  # complete: CP-SAT's first solution as soon as it presolved
-                hint_every_variable(ctx, best.sessions, seconds=max(0.1, min(10.0, left)))
+                hint_every_variable(ctx, best.sessions, max(0.1, min(10.0, left)), run.solve)
+                if run.interrupted:  # Ctrl-C while hinting
+                    break
             solver = cp_model.CpSolver()
             configure(solver, settings, whole)
             began = time.monotonic()

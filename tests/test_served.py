@@ -108,3 +108,27 @@ def test_the_window_gives_up_without_a_schedule_of_its_own_or_once_it_stalls():
     assert _window_over(now=7, started=0, last=None, wait=6, stall=3)
     assert not _window_over(now=9, started=0, last=7, wait=6, stall=3), "a schedule at 7 s"
     assert _window_over(now=11, started=0, last=7, wait=6, stall=3)
+
+
+def test_ctrl_c_while_hinting_ends_the_window_with_the_schedule_in_hand():
+    """The complete hint's solve runs through the interruptible runner: a Ctrl-C there
+    ends the window at once, keeping the schedule it started from."""
+    week = _one_therapist_two_hours()
+    ctx = build_model(week)
+    unmet, terms = assess(week, [])
+    empty = _Found([], unmet, terms)
+    settings = SolverSettings(time_limit=10, workers=1)
+
+    class Interrupted(_Run):
+        calls = 0
+
+        def solve(self, solver, model, callback=None, stalled=None):
+            self.calls += 1
+            self.interrupted = True
+            return cp_model.UNKNOWN
+
+    run = Interrupted()
+    clock = _Clock(settings, time.monotonic())
+    found = _serve_most(ctx, empty, settings, clock, run, lambda f: None)
+    assert found is empty
+    assert run.calls == 1, "the window searched after Ctrl-C"
