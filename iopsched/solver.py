@@ -103,7 +103,7 @@ class SolverSettings(BaseModel):
         le=1,
         description=(
             "that window ends when CP-SAT has found no schedule of its own within this share "
-            "of the limit (its first comes 12 to 17 s in on the 80-person example), leaving "
+            "of the limit (its first comes 5 to 9 s in on the 80-person example), leaving "
             "the rest to the neighbourhood rounds"
         ),
     )
@@ -671,8 +671,7 @@ def _serve_most(
     """A whole-week search from ``best`` for the most people fully served
     (``served_first_share`` of the limit, less once it stalls); returns the schedule that
     costs least by the week's objective, ``best`` or one found here."""
-    seconds = max(0.1, min(10.0, clock.left()))
-    if not hint_every_variable(ctx, best.sessions, seconds, run.solve):
+    if not hint_every_variable(ctx, best.sessions, clock.left(), run.solve):
         log.debug("the best schedule hinted by its decisions alone")
     if run.interrupted:  # Ctrl-C while hinting
         return best
@@ -990,7 +989,7 @@ def solve(
             if alternate:
                 whole = min(left, max(3.0, settings.whole_week_share * settings.time_limit))
             if best is not None:  # complete: CP-SAT's first solution as soon as it presolved
-                hint_every_variable(ctx, best.sessions, max(0.1, min(10.0, left)), run.solve)
+                hint_every_variable(ctx, best.sessions, left, run.solve)
                 if run.interrupted:  # Ctrl-C while hinting
                     break
             solver = cp_model.CpSolver()

@@ -126,7 +126,7 @@ def hint_every_variable(
     """Hint every variable of the week's model with its value in this schedule, the ones the
     rules derive from the decisions included (read from a solve of the week with every
     decision fixed, by ``solve`` if given, so that the caller can stop it); if that solve
-    finds nothing within ``seconds``, hint the decisions alone and return False.
+    finds nothing within ``seconds`` (0.1 to 10), hint the decisions alone and return False.
 
     CP-SAT checks a complete hint before its presolve and again after it, and a hint that
     is complete and feasible after presolve is its first solution at once: on the 80-person
@@ -135,7 +135,7 @@ def hint_every_variable(
     """
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.max_time_in_seconds = max(0.1, min(10.0, seconds))
     fixed = fixed_except(ctx, sessions, lambda v: False)
     code = solve(solver, fixed) if solve is not None else solver.solve(fixed)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
