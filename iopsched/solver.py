@@ -660,6 +660,20 @@ def _window_over(now: float, started: float, last: float | None, wait: float, st
     return now - last > stall
 
 
+def most_served_search(
+    ctx: Ctx, settings: SolverSettings, seconds: float
+) -> tuple[cp_model.CpModel, cp_model.CpSolver]:
+    """The most-served window's model (:func:`iopsched.model.served.most_fully_served`, the
+    hints of ``ctx`` included) and CP-SAT configured to search it for ``seconds``."""
+    model = most_fully_served(ctx)
+    solver = cp_model.CpSolver()
+    configure(solver, settings, seconds)
+    # Both workers on neighbourhoods: the full-problem worker's bound is of no use here, and
+    # its search adds little to the window's schedules (settings: served_first_lns_only).
+    solver.parameters.use_lns_only = settings.served_first_lns_only
+    return model, solver
+
+
 def _serve_most(
     ctx: Ctx,
     best: _Found,
@@ -675,14 +689,8 @@ def _serve_most(
         log.debug("the best schedule hinted by its decisions alone")
     if run.interrupted:  # Ctrl-C while hinting
         return best
-    model = most_fully_served(ctx)
-    solver = cp_model.CpSolver()
-    configure(
-        solver, settings, min(clock.left(), settings.served_first_share * settings.time_limit)
-    )
-    # Both workers on neighbourhoods: the full-problem worker's bound is of no use here, and
-    # its search adds little to the window's schedules (settings: served_first_lns_only).
-    solver.parameters.use_lns_only = settings.served_first_lns_only
+    seconds = min(clock.left(), settings.served_first_share * settings.time_limit)
+    model, solver = most_served_search(ctx, settings, seconds)
     watch = _ServedWatch(ctx, best, better)
     stall = max(3.0, settings.served_first_stall * settings.time_limit)
     wait = settings.served_first_wait * settings.time_limit

@@ -25,6 +25,7 @@ import fixed_times
 import ladder
 import pinned_weeks
 import relaxed_tracks
+import window_trace
 
 EXAMPLES = Path(__file__).parent.parent / "instances"
 
@@ -224,3 +225,40 @@ def test_pins_copied_from_a_schedule_are_all_kept_by_that_schedule():
         assert len(pinned.pins) == 6
         report = validate(pinned, schedule)
         assert report.ok, report.render()
+
+
+def test_window_trace_runs_its_arms_on_a_tiny_week(tmp_path, tiny, capsys):
+    path, out = tmp_path / "tiny.json", tmp_path / "trace.csv"
+    path.write_text(json.dumps(tiny))
+    arms = ["default", "hint=decisions,use_lns_only=false"]
+    argv = [str(path), "--seconds", "2", "--seeds", "0", "--arm", arms[0], "--arm", arms[1]]
+    window_trace.main([*argv, "--out", str(out)])
+    rows = list(csv.DictReader(out.open()))
+    assert [r["arm"] for r in rows] == arms
+    for row in rows:  # both people can be fully served (test_tiny_optimum)
+        assert row["short_at_end"] == "0" and float(row["at_2s"]) == 0.0
+        assert int(row["week_objective_kept"]) >= 410  # a schedule: at least the optimum
+    assert "lower than [default] on" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("arm", "says"),
+    [
+        ("probing=1", "'probing' is not a CP-SAT parameter"),
+        ("use_lns_only", "is not NAME=VALUE"),
+        ("hint=all", "hint is 'every' or 'decisions'"),
+    ],
+)
+def test_window_trace_rejects_an_arm_it_cannot_run(arm, says):
+    with pytest.raises(ValueError, match=says):
+        window_trace.parse_arm(arm)
+
+
+def test_window_trace_reads_parameter_values_by_their_kind():
+    arm = "use_lns_only=false,probing_deterministic_time_limit=0.05,num_workers=3,hint=decisions"
+    assert window_trace.parse_arm(arm) == {
+        "use_lns_only": False,
+        "probing_deterministic_time_limit": 0.05,
+        "num_workers": 3,
+        "hint": "decisions",
+    }
