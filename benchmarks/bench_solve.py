@@ -50,6 +50,9 @@ VARIANTS = {
     # that window with CP-SAT's default portfolio, its full-problem worker included (the
     # default until 2026-11-27's third change)
     "served-full-portfolio": {"served_first_lns_only": False},
+    # that window's presolve probing at CP-SAT's default work limit (1.0 units; the default
+    # until 2026-11-27's fourth change, when 0.05 was measured better)
+    "served-full-probing": {"served_first_probing": 1.0},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
     # experiment: participant_short weighted 0 in the week solved (objectives not comparable)
     "minutes-only": {},

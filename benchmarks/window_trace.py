@@ -19,7 +19,8 @@ and on how many seeds it was lower than the first arm.  Arms run one after
 another seed by seed, so they share the machine's load.
 
 An arm is ``default`` or comma-separated ``NAME=VALUE`` pairs: CP-SAT
-parameters (``use_lns_only=false``), or ``hint=decisions`` to hint the
+parameters (``use_lns_only=false``; a list as ``a+b``:
+``ignore_subsolvers=graph_arc_lns+rnd_var_lns``), or ``hint=decisions`` to hint the
 decisions alone instead of every variable.
 """
 
@@ -45,7 +46,9 @@ from iopsched.model.hints import hint_every_variable, hint_schedule
 from iopsched.model.served import not_fully_served
 from iopsched.solver import most_served_search
 
-PARAMETERS = {f.name for f in sat_parameters_pb2.SatParameters.DESCRIPTOR.fields}
+_FIELDS = sat_parameters_pb2.SatParameters.DESCRIPTOR.fields
+PARAMETERS = {f.name for f in _FIELDS}
+LISTS = {f.name for f in _FIELDS if f.is_repeated}  # written a+b+c
 
 
 def _value(text: str) -> bool | int | float | str:
@@ -60,11 +63,14 @@ def _value(text: str) -> bool | int | float | str:
     return text
 
 
-def parse_arm(text: str) -> dict[str, bool | int | float | str]:
+Change = bool | int | float | str | list[str]
+
+
+def parse_arm(text: str) -> dict[str, Change]:
     """``default`` or ``NAME=VALUE,...``; raises ValueError naming what is wrong."""
     if text == "default":
         return {}
-    changes: dict[str, bool | int | float | str] = {}
+    changes: dict[str, Change] = {}
     for pair in text.split(","):
         name, sep, value = pair.partition("=")
         name = name.strip()
@@ -75,7 +81,7 @@ def parse_arm(text: str) -> dict[str, bool | int | float | str]:
                 raise ValueError(f"arm {text!r}: hint is 'every' or 'decisions', not {value!r}")
         elif name not in PARAMETERS:
             raise ValueError(f"arm {text!r}: {name!r} is not a CP-SAT parameter")
-        changes[name] = _value(value)
+        changes[name] = value.split("+") if name in LISTS else _value(value)
     return changes
 
 
@@ -119,7 +125,10 @@ def window_run(
     model, solver = most_served_search(ctx, settings, seconds)
     for name, value in changes.items():
         if name != "hint":
-            setattr(solver.parameters, name, value)
+            if isinstance(value, list):
+                getattr(solver.parameters, name).extend(value)
+            else:
+                setattr(solver.parameters, name, value)
     trace = Trace(ctx, time.perf_counter())
     solver.solve(model, trace)
     row: dict[str, object] = {

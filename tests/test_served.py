@@ -10,7 +10,15 @@ from ortools.sat.python import cp_model
 from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.model.build import build_model
 from iopsched.model.served import PERSON_MINUTES, most_fully_served, not_fully_served
-from iopsched.solver import _Clock, _Found, _found, _Run, _serve_most, _window_over
+from iopsched.solver import (
+    _Clock,
+    _Found,
+    _found,
+    _Run,
+    _serve_most,
+    _window_over,
+    most_served_search,
+)
 from iopsched.validator import assess
 
 
@@ -132,3 +140,18 @@ def test_ctrl_c_while_hinting_ends_the_window_with_the_schedule_in_hand():
     found = _serve_most(ctx, empty, settings, clock, run, lambda f: None)
     assert found is empty
     assert run.calls == 1, "the window searched after Ctrl-C"
+
+
+def test_the_window_searches_neighbourhoods_only_after_a_short_probe():
+    ctx = build_model(_one_therapist_two_hours())
+    model, solver = most_served_search(ctx, SolverSettings(time_limit=10, workers=2), 5.0)
+    assert solver.parameters.use_lns_only
+    assert solver.parameters.probing_deterministic_time_limit == 0.05
+    assert solver.parameters.max_time_in_seconds == 5.0
+    full = SolverSettings(served_first_lns_only=False, served_first_probing=1.0)
+    _, solver = most_served_search(ctx, full, 5.0)
+    assert not solver.parameters.use_lns_only
+    assert solver.parameters.probing_deterministic_time_limit == 1.0
+    exact = cp_model.CpSolver()  # the window's objective (test_the_count_is_of_people_...)
+    assert exact.solve(model) == cp_model.OPTIMAL
+    assert exact.objective_value == PERSON_MINUTES + 60
