@@ -350,7 +350,7 @@ def configure(
 ) -> None:
     """CP-SAT parameters for one search of at most ``seconds`` (work units if deterministic).
 
-    Presolve probing stays at its default: OR-Tools 9.15 with
+    Presolve probing stays on (the most-served window only limits its work): OR-Tools 9.15 with
     ``cp_model_probing_level=0`` calls feasible models infeasible (a week with
     one group freed and the rest fixed to a valid schedule, 21 times in 30;
     ``tests/test_lns.py`` keeps that from coming back).
