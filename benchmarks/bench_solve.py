@@ -53,6 +53,14 @@ VARIANTS = {
     # that window's presolve probing at CP-SAT's default work limit (1.0 units; the default
     # until 2026-11-27's fourth change, when 0.05 was measured better)
     "served-full-probing": {"served_first_probing": 1.0},
+    # interchangeable groups run and filled in order of their ids in every week (the default
+    # until 2026-11-27, when weeks that start with neighbourhoods left it out)
+    "twin-order": {"twin_order": True},
+    "no-twin-order": {"twin_order": False},
+    # experiment: that window never ends for want of a gain, only at its share or its wait
+    "served-no-stall": {"served_first_stall": 1.0},
+    # experiment: that window on every week the whole-week search does not start, whatever its size
+    "served-any-size": {"served_first_up_to": None},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
     # experiment: participant_short weighted 0 in the week solved (objectives not comparable)
     "minutes-only": {},

@@ -20,8 +20,10 @@ another seed by seed, so they share the machine's load.
 
 An arm is ``default`` or comma-separated ``NAME=VALUE`` pairs: CP-SAT
 parameters (``use_lns_only=false``; a list as ``a+b``:
-``ignore_subsolvers=graph_arc_lns+rnd_var_lns``), or ``hint=decisions`` to hint the
-decisions alone instead of every variable.
+``ignore_subsolvers=graph_arc_lns+rnd_var_lns``), ``hint=decisions`` to hint the
+decisions alone instead of every variable, or ``twin_order=true`` to build the model with
+interchangeable groups run and filled in order (the solver's ``twin_order``, which it leaves
+off on weeks large enough for the window).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def _value(text: str) -> bool | int | float | str:
 
 
 Change = bool | int | float | str | list[str]
+MODEL_CHANGES = ("hint", "twin_order")  # arm keys that change the model, not CP-SAT
 
 
 def parse_arm(text: str) -> dict[str, Change]:
@@ -79,6 +82,9 @@ def parse_arm(text: str) -> dict[str, Change]:
         if name == "hint":
             if value not in ("every", "decisions"):
                 raise ValueError(f"arm {text!r}: hint is 'every' or 'decisions', not {value!r}")
+        elif name == "twin_order":
+            if value.lower() not in ("true", "false"):
+                raise ValueError(f"arm {text!r}: twin_order is true or false, not {value!r}")
         elif name not in PARAMETERS:
             raise ValueError(f"arm {text!r}: {name!r} is not a CP-SAT parameter")
         changes[name] = value.split("+") if name in LISTS else _value(value)
@@ -119,7 +125,7 @@ def window_run(
 ) -> dict[str, object]:
     """One window search of ``week`` from the valid schedule ``start``, as ``arm`` changes it."""
     changes = parse_arm(arm)
-    ctx = build_model(week)
+    ctx = build_model(week, twin_order=changes.get("twin_order") is True)
     if changes.get("hint") == "decisions":
         hint_schedule(ctx, start.sessions)
     elif not hint_every_variable(ctx, start.sessions):
@@ -127,7 +133,7 @@ def window_run(
     settings = SolverSettings(workers=workers, seed=seed)
     model, solver = most_served_search(ctx, settings, seconds)
     for name, value in changes.items():
-        if name != "hint":
+        if name not in MODEL_CHANGES:
             if isinstance(value, list):
                 getattr(solver.parameters, name).extend(value)
             else:

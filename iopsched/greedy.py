@@ -839,7 +839,8 @@ class Greedy:
         return self.room_by_day(p, added)
 
     def fill_twins_in_order(self) -> None:
-        """Give interchangeable groups their ids so the fullest runs under the first id."""
+        """Give interchangeable groups their ids so the fullest runs under the first id
+        (the order the model keeps with ``twin_order``)."""
         for twins in interchangeable_groups(self.inst):
             ids = [g.id for g in twins]
             size = {gid: 0 for gid in ids}

@@ -136,6 +136,17 @@ class SolverSettings(BaseModel):
             "None: no upper limit"
         ),
     )
+    twin_order: bool | None = Field(
+        default=None,
+        description=(
+            "break the symmetry of interchangeable groups in the week's model (the first runs "
+            "and is filled before the second): it removes no schedule's cost and helps the "
+            "whole-week search prove bounds, but closes moves between twins to every "
+            "neighbourhood that frees one twin and not the other; None: on for weeks whose "
+            "whole week is searched first (whole_week_first_up_to), off for the larger ones "
+            "(docs/how-it-works.md)"
+        ),
+    )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
     repair: bool = Field(
         default=True,
@@ -786,6 +797,13 @@ def _limits(instance: Instance, settings: SolverSettings, best: _Found | None) -
     return limits_for(instance, copies, leads, best.sessions)
 
 
+def _twins_ordered(settings: SolverSettings, variables: int) -> bool:
+    """Whether the week's model keeps interchangeable groups in order (``twin_order``)."""
+    if settings.twin_order is not None:
+        return settings.twin_order
+    return not _rounds_first(settings, variables)
+
+
 def _rounds_first(settings: SolverSettings, variables: int) -> bool:
     """Whether a model this large starts with neighbourhood rounds, not the whole week."""
     limit = settings.whole_week_first_up_to
@@ -906,7 +924,7 @@ def solve(
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
         t_build = time.monotonic()
         limits = _limits(instance, settings, best)
-        ctx = build_model(instance, limits=limits)
+        ctx = build_model(instance, limits=limits, twin_order=None)
     except KeyboardInterrupt:
         if best is None:
             raise
@@ -929,9 +947,10 @@ def solve(
             len(limits.members),
             len(limits.leads),
         )
+    proto = ctx.model.Proto()
+    ctx.order_twins(_twins_ordered(settings, len(proto.variables)))
     _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     build_seconds = time.monotonic() - t_build
-    proto = ctx.model.Proto()
     log.info(
         "model: %d variables, %d constraints, built in %.2fs",
         len(proto.variables),

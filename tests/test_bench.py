@@ -230,7 +230,10 @@ def test_pins_copied_from_a_schedule_are_all_kept_by_that_schedule():
 def test_window_trace_runs_its_arms_on_a_tiny_week(tmp_path, tiny, capsys):
     path, out = tmp_path / "tiny.json", tmp_path / "trace.csv"
     path.write_text(json.dumps(tiny))
-    arms = ["default", "hint=decisions,use_lns_only=false,ignore_subsolvers=rnd_var_lns"]
+    arms = [
+        "default",
+        "hint=decisions,use_lns_only=false,ignore_subsolvers=rnd_var_lns,twin_order=true",
+    ]
     argv = [str(path), "--seconds", "2", "--seeds", "0", "--arm", arms[0], "--arm", arms[1]]
     window_trace.main([*argv, "--out", str(out)])
     rows = list(csv.DictReader(out.open()))
@@ -247,6 +250,7 @@ def test_window_trace_runs_its_arms_on_a_tiny_week(tmp_path, tiny, capsys):
         ("probing=1", "'probing' is not a CP-SAT parameter"),
         ("use_lns_only", "is not NAME=VALUE"),
         ("hint=all", "hint is 'every' or 'decisions'"),
+        ("twin_order=1", "twin_order is true or false"),
     ],
 )
 def test_window_trace_rejects_an_arm_it_cannot_run(arm, says):
@@ -257,7 +261,7 @@ def test_window_trace_rejects_an_arm_it_cannot_run(arm, says):
 def test_window_trace_reads_parameter_values_by_their_kind():
     arm = (
         "use_lns_only=false,probing_deterministic_time_limit=0.05,num_workers=3,hint=decisions,"
-        "ignore_subsolvers=rnd_var_lns+graph_arc_lns"
+        "ignore_subsolvers=rnd_var_lns+graph_arc_lns,twin_order=true"
     )
     assert window_trace.parse_arm(arm) == {
         "ignore_subsolvers": ["rnd_var_lns", "graph_arc_lns"],
@@ -265,4 +269,5 @@ def test_window_trace_reads_parameter_values_by_their_kind():
         "probing_deterministic_time_limit": 0.05,
         "num_workers": 3,
         "hint": "decisions",
+        "twin_order": True,
     }

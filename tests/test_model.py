@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from conftest import make
+from ortools.sat.python import cp_model
 
-from iopsched import Status, solve, validate
+from iopsched import SolverSettings, Status, solve, validate
 from iopsched.model.build import build_model
 
 
@@ -455,3 +456,34 @@ def test_candidate_starts_are_worked_out_once_and_cannot_be_changed_by_a_caller(
     mine = starts
     mine &= {min(starts)}  # a caller narrowing what it was given gets its own set
     assert len(mine) == 1 and len(cand.starts(spans, 60)) > 1
+
+
+@pytest.mark.parametrize("twin_order", [False, True])
+def test_twins_cost_the_same_either_way_and_are_ordered_only_when_asked(tiny, twin_order):
+    # G2 is G1 under another id. Either can hold the cohort of two (410, as in the tiny
+    # optimum); with twin_order the first id runs, without it either may.
+    tiny["groups"].append({**tiny["groups"][0], "id": "G2"})
+    _, sol, _ = solved(tiny, settings=SolverSettings(twin_order=twin_order))
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == 410
+    ctx = build_model(make(tiny), twin_order=twin_order)
+    ctx.model.add(ctx.vars.groups["G2"].run == 1)
+    ctx.model.add(ctx.vars.groups["G1"].run == 0)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    code = solver.solve(ctx.model)
+    if twin_order:
+        assert code == cp_model.INFEASIBLE
+    else:
+        assert code == cp_model.OPTIMAL and solver.objective_value == 410
+
+
+def test_twins_are_ordered_where_the_whole_week_is_searched_first():
+    from iopsched.solver import _twins_ordered
+
+    small, large = 100, SolverSettings().whole_week_first_up_to + 1
+    assert _twins_ordered(SolverSettings(), small)
+    assert not _twins_ordered(SolverSettings(), large)
+    assert _twins_ordered(SolverSettings(twin_order=True), large)
+    assert not _twins_ordered(SolverSettings(twin_order=False), small)
+    assert _twins_ordered(SolverSettings(whole_week_first_up_to=None), large)

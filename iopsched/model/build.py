@@ -58,6 +58,7 @@ def build_model(
     diagnose: bool = False,
     limits: Limits | None = None,
     repair: bool = False,
+    twin_order: bool | None = True,
 ) -> Ctx:
     """The CP-SAT model of a week.
 
@@ -68,6 +69,13 @@ def build_model(
     below daily minimums, an hour's worth a broken pin) is the objective, to repair a
     schedule that breaks them (``repair.py``); the week's costs are still in
     ``ctx.terms``.
+
+    With ``twin_order`` interchangeable groups are run and filled in order of their ids
+    (``groups.identical_groups_filled_in_order``), a symmetry breaking that removes no
+    schedule's cost and helps a search that proves bounds; with False it is left out,
+    which keeps neighbourhood moves between twins open (CP-SAT then detects the symmetry
+    itself); None leaves the choice to the caller (``Ctx.order_twins``).
+    docs/how-it-works.md has the measurements.
 
     With ``diagnose`` the rules that can make a week infeasible (mandatory
     groups, pins) are switched by assumption literals and there is no
@@ -82,6 +90,8 @@ def build_model(
     )
     for rule in HARD_RULES:
         rule(ctx)
+    if twin_order is not None:
+        ctx.order_twins(twin_order)
     if diagnose:
         ctx.model.add_assumptions(list(ctx.switches.values()))
         return ctx

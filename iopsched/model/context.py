@@ -59,6 +59,13 @@ class Ctx:
     # and pin index -> the pin is broken (no terms of the week's objective).
     below_daily_minimum: dict[str, list[cp_model.IntVar]] = field(default_factory=dict)
     pin_broken: dict[int, BoolVar] = field(default_factory=dict)
+    # true: interchangeable groups run and fill in order (groups.identical_groups_filled_in_order)
+    twins_in_order: BoolVar | None = None
+
+    def order_twins(self, on: bool) -> None:
+        """Switch the twins' order on or off, once (no-op in a week without twins)."""
+        if self.twins_in_order is not None:
+            self.model.add(self.twins_in_order == int(on))
 
     def __post_init__(self) -> None:
         self.cand = Candidates(self.instance, self.limits)

@@ -40,12 +40,19 @@ def cohort_size_within_limits(ctx: Ctx) -> None:
 
 
 def identical_groups_filled_in_order(ctx: Ctx) -> None:
-    """Of two interchangeable groups, the first runs and is filled before the second."""
+    """Of two interchangeable groups, the first runs and is filled before the second.
+
+    Not a rule of the week: it only breaks symmetry (any schedule can swap twins' ids
+    to keep it), so it holds only while ``ctx.twins_in_order`` does (``Ctx.order_twins``)."""
     for twins in interchangeable_groups(ctx.instance):
         for a, b in itertools.pairwise(ctx.vars.groups[g.id] for g in twins):
             if set(a.members) == set(b.members):
-                ctx.model.add(a.run >= b.run)
-                ctx.model.add(sum(a.members.values()) >= sum(b.members.values()))
+                if ctx.twins_in_order is None:
+                    ctx.twins_in_order = ctx.model.new_bool_var("twins_in_order")
+                on = ctx.twins_in_order
+                fuller = sum(a.members.values()) >= sum(b.members.values())
+                ctx.model.add(a.run >= b.run).only_enforce_if(on)
+                ctx.model.add(fuller).only_enforce_if(on)
 
 
 def avoided_pairs_never_share_a_group(ctx: Ctx) -> None:
