@@ -114,12 +114,12 @@ def intersect_spans(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[
     return out
 
 
-def spans_cover(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+def spans_cover(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
     """True if [start, end) lies inside one of the merged spans."""
     return any(s <= start and end <= e for s, e in spans)
 
 
-def minutes_outside(spans: list[tuple[int, int]], start: int, end: int) -> int:
+def minutes_outside(spans: Iterable[tuple[int, int]], start: int, end: int) -> int:
     """How many minutes of [start, end) fall outside the merged spans."""
     inside = sum(max(0, min(end, e) - max(start, s)) for s, e in spans)
     return (end - start) - inside

@@ -61,6 +61,11 @@ class Ctx:
     pin_broken: dict[int, BoolVar] = field(default_factory=dict)
     # true: interchangeable groups run and fill in order (groups.identical_groups_filled_in_order)
     twins_in_order: BoolVar | None = None
+    # (availability, session) -> the session's starts outside it: people share availability
+    _outside: dict[tuple[tuple[tuple[int, int], ...], str], list[int]] = field(
+        default_factory=dict, repr=False
+    )
+    _by_day: dict[str, dict[int, list[SessionVars]]] = field(default_factory=dict, repr=False)
 
     def order_twins(self, on: bool) -> None:
         """Switch the twins' order on or off, once (no-op in a week without twins)."""
@@ -85,8 +90,11 @@ class Ctx:
 
     def require_start_within(self, s: SessionVars, lit: BoolVar, spans: Spans) -> None:
         """If ``lit`` holds, the session lies inside ``spans``."""
-        ok = self.cand.starts(spans, self.grid.to_minute(s.length))
-        outside = [t for t in s.candidates if t not in ok]
+        key = (tuple(spans), s.key)
+        if key not in self._outside:
+            ok = self.cand.starts(spans, self.grid.to_minute(s.length))
+            self._outside[key] = [t for t in s.candidates if t not in ok]
+        outside = self._outside[key]
         if not outside:
             return
         if s.encoded:  # a clique of literals, so the LP relaxation sees it too
@@ -94,7 +102,7 @@ class Ctx:
         elif len(outside) == len(s.candidates):
             self.model.add(lit == 0)
         else:
-            allowed = [t for t in s.candidates if t in ok]
+            allowed = sorted(s.candidate_set.difference(outside))
             self.model.add_linear_expression_in_domain(s.start, domain(allowed)).only_enforce_if(
                 lit
             )
@@ -111,10 +119,19 @@ class Ctx:
                 for s in sessions
             )
 
-    def on_day(self, s: SessionVars, pid: str, day: int) -> BoolVar | None:
-        """Literal: participant ``pid`` attends session ``s`` on ``day`` (None if impossible)."""
-        if day not in s.days or pid not in s.participants:
-            return None
+    def by_day(self, pid: str) -> dict[int, list[SessionVars]]:
+        """A participant's possible sessions on each day they could fall on (built once)."""
+        if pid not in self._by_day:
+            days: dict[int, list[SessionVars]] = {}
+            for s in self.vars.by_participant.get(pid, []):
+                for d in s.days:
+                    days.setdefault(d, []).append(s)
+            self._by_day[pid] = days
+        return self._by_day[pid]
+
+    @staticmethod
+    def on_day(s: SessionVars, pid: str, day: int) -> BoolVar:
+        """Literal: participant ``pid`` attends session ``s`` on ``day`` (one of its days)."""
         if len(s.days) == 1:
             return s.participants[pid]
         return s.days[day]  # a 1:1 session: its day literal implies its presence
@@ -123,9 +140,9 @@ class Ctx:
         """Minutes of care the schedule gives a participant (optionally of some kinds only)."""
         slot = self.grid.slot_minutes
         total = 0
-        for gv in self.vars.groups.values():
+        for gv in self.vars.groups_of.get(pid, []):
             g = gv.group
-            if pid in gv.members and (kinds is None or g.kind in kinds):
+            if kinds is None or g.kind in kinds:
                 total += g.duration_minutes * g.meetings_per_week * gv.members[pid]
         for s in self.vars.one_to_one.get(pid, []):
             if kinds is None or s.kind in kinds:

@@ -119,12 +119,22 @@ class Candidates:
     limits: Limits = field(default_factory=Limits)  # large weeks, see ``limits.py``
     grid: Grid = field(init=False)
 
-    def may_join(self, participant: Participant, group: Group) -> bool:
-        """Eligible for the group, and offered it where the week limits copies per person."""
-        if not eligible_for_group(participant, group):
-            return False
-        members = self.limits.members
-        return group.id not in members or participant.id in members[group.id]
+    @cached_property
+    def _kinds(self) -> list[tuple[Participant, tuple[frozenset[str], str | None]]]:
+        return [(p, (frozenset(p.tags), p.site)) for p in self.instance.participants]
+
+    def joiners(self, group: Group) -> list[Participant]:
+        """Who may join the group, in instance order: eligible for it, and offered it where
+        the week limits copies per person (eligibility is read once per tags and site)."""
+        kinds: dict[tuple[frozenset[str], str | None], bool] = {}
+        members = self.limits.members.get(group.id)
+        out = []
+        for p, kind in self._kinds:
+            if kind not in kinds:
+                kinds[kind] = eligible_for_group(p, group)
+            if kinds[kind] and (members is None or p.id in members):
+                out.append(p)
+        return out
 
     def __post_init__(self) -> None:
         self.grid = Grid(self.instance.slot_minutes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ortools.sat.python import cp_model, cp_model_helper
 
@@ -21,9 +21,9 @@ from iopsched.solution import Session
 from iopsched.timegrid import DAYS, MINUTES_PER_DAY, parse_hhmm
 
 
-@dataclass(frozen=True)
-class Value:
-    """A decision variable's value in a schedule, and whose decision it is."""
+class Value(NamedTuple):
+    """A decision variable's value in a schedule, and whose decision it is (a tuple: the
+    800-person week has over 100,000 of them)."""
 
     var: cp_model.IntVar
     value: int
@@ -89,8 +89,10 @@ def schedule_values(ctx: Ctx, sessions: list[Session]) -> Iterator[Value]:
 def hint_schedule(ctx: Ctx, sessions: list[Session]) -> None:
     """Hint every decision variable so that the search starts from exactly these sessions."""
     ctx.model.clear_hints()
-    for v in schedule_values(ctx, sessions):
-        ctx.model.add_hint(v.var, v.value)
+    values = list(schedule_values(ctx, sessions))
+    hint = ctx.model.proto.solution_hint  # in bulk: add_hint is slow one by one
+    hint.vars.extend(v.var.index for v in values)
+    hint.values.extend(v.value for v in values)
 
 
 def set_domain(proto: cp_model_helper.CpModelProto, index: int, domain: Iterable[int]) -> None:
@@ -109,11 +111,14 @@ def fixed_except(
     model = ctx.model.clone()
     model.clear_hints()
     proto = model.proto
+    hinted = []
     for v in schedule_values(ctx, sessions):
         if free(v):
-            model.add_hint(v.var, v.value)
+            hinted.append(v)
         else:
             set_domain(proto, v.var.index, [v.value, v.value])
+    proto.solution_hint.vars.extend(v.var.index for v in hinted)
+    proto.solution_hint.values.extend(v.value for v in hinted)
     return model
 
 

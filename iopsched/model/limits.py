@@ -78,13 +78,15 @@ def copy_choices(
         for g in ids:
             allowed[g] = set()
         people = [p for p in instance.participants if eligible_for_group(p, family[0])]
+        fits: dict[tuple[tuple[tuple[int, int], ...], str], bool] = {}  # people share hours
         for i, p in enumerate(people):
-            spans = cand.participant_spans[p.id]
-
-            def suits(gid: str, spans=spans) -> bool:
-                return bool(times[gid]) and all(spans_cover(spans, a, b) for a, b in times[gid])
-
-            ranked = sorted(_rotate(ids, i, len(people)), key=lambda gid: not suits(gid))
+            spans = tuple(cand.participant_spans[p.id])
+            for gid in ids:
+                if (spans, gid) not in fits:
+                    fits[spans, gid] = bool(times[gid]) and all(
+                        spans_cover(spans, a, b) for a, b in times[gid]
+                    )
+            ranked = sorted(_rotate(ids, i, len(people)), key=lambda gid: not fits[spans, gid])
             used = {gid for gid in ids if p.id in members[gid]}
             for gid in _keep(ranked, used, copies):
                 allowed[gid].add(p.id)

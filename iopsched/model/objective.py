@@ -147,18 +147,23 @@ def balanced_therapist_load(ctx: Ctx) -> list[Term]:
 def preferred_times(ctx: Ctx) -> list[Term]:
     """Participants attend inside their preferred windows where possible."""
     m, grid, terms = ctx.model, ctx.grid, []
+    known: dict[tuple[tuple[tuple[int, int], ...], str], dict[int, int]] = {}
     for p in ctx.instance.participants:
         if not p.preferred:
             continue
-        spans = windows_union(p.preferred)
+        spans = tuple(windows_union(p.preferred))
         parts = []
         for s in ctx.vars.by_participant.get(p.id, []):
-            length = grid.to_minute(s.length)
-            cost = {
-                t: out
-                for t in s.candidates
-                if (out := minutes_outside(spans, grid.to_minute(t), grid.to_minute(t) + length))
-            }
+            if (spans, s.key) not in known:  # people share windows, and groups their starts
+                length = grid.to_minute(s.length)
+                known[spans, s.key] = {
+                    t: out
+                    for t in s.candidates
+                    if (
+                        out := minutes_outside(spans, grid.to_minute(t), grid.to_minute(t) + length)
+                    )
+                }
+            cost = known[spans, s.key]
             if not cost:
                 continue
             outside = sum(c * s.starts_at(m, t) for t, c in cost.items())

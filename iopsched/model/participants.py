@@ -34,11 +34,9 @@ def participant_within_max_hours(ctx: Ctx) -> None:
 def attendance_days_defined(ctx: Ctx) -> None:
     """A participant attends on a day exactly when they have a session that day."""
     m = ctx.model
-    for pid, sessions in ctx.vars.by_participant.items():
-        for d in range(7):
-            lits = [lit for s in sessions if (lit := ctx.on_day(s, pid, d)) is not None]
-            if not lits:
-                continue
+    for pid in ctx.vars.by_participant:
+        for d, sessions in sorted(ctx.by_day(pid).items()):
+            lits = [ctx.on_day(s, pid, d) for s in sessions]
             day = m.new_bool_var(f"attends[{pid},{d}]")
             m.add_max_equality(day, lits)
             ctx.attend_day.setdefault(pid, {})[d] = day
@@ -61,14 +59,11 @@ def participant_daily_hours_within_limits(ctx: Ctx) -> None:
     """
     slot = ctx.grid.slot_minutes
     for p in ctx.instance.participants:
-        sessions = ctx.vars.by_participant.get(p.id, [])
+        on = ctx.by_day(p.id)
         cap = daily_capacity(ctx.instance, p)
         for d, day in ctx.attend_day.get(p.id, {}).items():
-            lits, weights = [], []
-            for s in sessions:
-                if (lit := ctx.on_day(s, p.id, d)) is not None:
-                    lits.append(lit)
-                    weights.append(s.length * slot)
+            lits = [ctx.on_day(s, p.id, d) for s in on[d]]
+            weights = [s.length * slot for s in on[d]]
             # the day's minutes against its cap (then its minimum) times the day's literal,
             # as one weighted sum (faster to build than a sum taken term by term)
             both = [*lits, day]

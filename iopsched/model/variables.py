@@ -91,8 +91,12 @@ class Variables:
     by_participant: dict[str, list[SessionVars]] = field(default_factory=dict)
     by_therapist: dict[str, list[SessionVars]] = field(default_factory=dict)
     by_room: dict[str, list[SessionVars]] = field(default_factory=dict)
+    groups_of: dict[str, list[GroupVars]] = field(default_factory=dict)  # participant -> cohorts
 
     def __post_init__(self) -> None:
+        for gv in self.groups.values():
+            for pid in gv.members:
+                self.groups_of.setdefault(pid, []).append(gv)
         for s in self.sessions:
             for pid in s.participants:
                 self.by_participant.setdefault(pid, []).append(s)
@@ -110,7 +114,6 @@ def group_variables(model: cp_model.CpModel, cand: Candidates, group: Group) -> 
     A member attends the meeting of a day exactly when they are a member and
     the group meets that day.
     """
-    inst = cand.instance
     grid = cand.grid
     starts = cand.group_starts(group)
     minutes = group.duration_minutes
@@ -123,9 +126,7 @@ def group_variables(model: cp_model.CpModel, cand: Candidates, group: Group) -> 
         model.add(run == 0)  # cannot meet often enough; the mandatory rule reports it
     members: dict[str, BoolVar] = {}
     free: dict[str, frozenset[int]] = {}
-    for p in inst.participants:
-        if not cand.may_join(p, group):
-            continue
+    for p in cand.joiners(group):
         mine = cand.starts(cand.participant_spans[p.id], minutes)
         if sum(not mine.isdisjoint(ts) for ts in by_day.values()) >= group.meetings_per_week:
             members[p.id] = model.new_bool_var(f"member[{group.id},{p.id}]")
@@ -163,12 +164,12 @@ def group_variables(model: cp_model.CpModel, cand: Candidates, group: Group) -> 
                 therapists={
                     tid: model.new_bool_var(f"lead[{key},{tid}]")
                     for tid, ok in leads.items()
-                    if ok.intersection(day_starts)
+                    if not ok.isdisjoint(day_starts)
                 },
                 rooms={
                     rid: model.new_bool_var(f"room[{key},{rid}]")
                     for rid, ok in places.items()
-                    if ok.intersection(day_starts)
+                    if not ok.isdisjoint(day_starts)
                 },
                 participants=attends,
                 candidates=day_starts,
