@@ -25,9 +25,9 @@ from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.grid import Limits
 from iopsched.model.hints import hint_every_variable, hint_last_week, hint_schedule
 from iopsched.model.limits import limits_for
-from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels
+from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels, track_parts
 from iopsched.model.repair import Debt, RepairParts, debt
-from iopsched.model.served import most_fully_served
+from iopsched.model.served import most_fully_served, served_objective
 from iopsched.relaxation import track_ids, track_week
 from iopsched.solution import CostTerm, Session, Solution, Stats, Status, UnmetRow, relative_gap
 from iopsched.validator import cost_by_rule, validate
@@ -135,6 +135,22 @@ class SolverSettings(BaseModel):
             "(a 200-person week, 54,398 variables, found no schedule in 90 s of it); "
             "None: no upper limit"
         ),
+    )
+    served_by_track: bool = Field(
+        default=True,
+        description=(
+            "in a week of several tracks (people linked by the groups open to them), that "
+            "window searches one track at a time, the rest of the week fixed: first the track "
+            "with the most people not fully served, then the others by turns, until every "
+            "track with someone short has had a turn without a gain since the last gain "
+            "(docs/how-it-works.md); False: the whole week at once"
+        ),
+    )
+    served_track_share: float = Field(
+        default=1 / 6,
+        gt=0,
+        le=1,
+        description="the most one track's turn in that window takes, as a share of the limit",
     )
     twin_order: bool | None = Field(
         default=None,
@@ -664,12 +680,14 @@ class _ServedWatch(cp_model.CpSolverSolutionCallback):
         super().__init__()
         self.ctx, self.best, self.better = ctx, best, better
         self.last: float | None = None  # monotonic time of the latest schedule
+        self.values: list[int] | None = None  # every variable's value in a better schedule
 
     def on_solution_callback(self) -> None:
         self.last = time.monotonic()
         found = _found(self.ctx, self.value)
         if found.objective < self.best.objective:
             self.best = found
+            self.values = list(self.response_proto.solution)
             self.better(found)
 
 
@@ -686,14 +704,18 @@ def most_served_search(
 ) -> tuple[cp_model.CpModel, cp_model.CpSolver]:
     """The most-served window's model (:func:`iopsched.model.served.most_fully_served`, the
     hints of ``ctx`` included) and CP-SAT configured to search it for ``seconds``."""
-    model = most_fully_served(ctx)
+    return most_fully_served(ctx), _served_solver(settings, seconds)
+
+
+def _served_solver(settings: SolverSettings, seconds: float) -> cp_model.CpSolver:
+    """CP-SAT configured for a most-served search of ``seconds``."""
     solver = cp_model.CpSolver()
     configure(solver, settings, seconds)
     # Both workers on neighbourhoods: the full-problem worker's bound is of no use here, and
     # its search adds little to the window's schedules (settings: served_first_lns_only).
     solver.parameters.use_lns_only = settings.served_first_lns_only
     solver.parameters.probing_deterministic_time_limit = settings.served_first_probing
-    return model, solver
+    return solver
 
 
 def _serve_most(
@@ -704,15 +726,36 @@ def _serve_most(
     run: _Run,
     better: Callable[[_Found], None],
 ) -> _Found:
-    """A whole-week search from ``best`` for the most people fully served
-    (``served_first_share`` of the limit, less once it stalls); returns the schedule that
-    costs least by the week's objective, ``best`` or one found here."""
-    if not hint_every_variable(ctx, best.sessions, clock.left(), run.solve):
+    """A search from ``best`` for the most people fully served (``served_first_share`` of
+    the limit, less once it stalls), of the whole week or track by track
+    (``served_by_track``); returns the schedule that costs least by the week's objective,
+    ``best`` or one found here."""
+    complete = hint_every_variable(ctx, best.sessions, clock.left(), run.solve)
+    if not complete:
         log.debug("the best schedule hinted by its decisions alone")
     if run.interrupted:  # Ctrl-C while hinting
         return best
     seconds = min(clock.left(), settings.served_first_share * settings.time_limit)
-    model, solver = most_served_search(ctx, settings, seconds)
+    parts = track_parts(ctx) if settings.served_by_track else []
+    if len(parts) < 2:
+        model, solver = most_served_search(ctx, settings, seconds)
+        return _served_window(ctx, model, solver, best, settings, clock, run, better).best
+    every = list(ctx.model.proto.solution_hint.values) if complete else None
+    return _serve_most_by_track(ctx, parts, best, every, seconds, settings, clock, run, better)
+
+
+def _served_window(
+    ctx: Ctx,
+    model: cp_model.CpModel,
+    solver: cp_model.CpSolver,
+    best: _Found,
+    settings: SolverSettings,
+    clock: _Clock,
+    run: _Run,
+    better: Callable[[_Found], None],
+) -> _ServedWatch:
+    """One most-served search of ``model`` from ``best``, ended by the time limit, a proof,
+    or a stall (``served_first_stall``, ``served_first_wait``)."""
     watch = _ServedWatch(ctx, best, better)
     stall = max(3.0, settings.served_first_stall * settings.time_limit)
     wait = settings.served_first_wait * settings.time_limit
@@ -732,7 +775,56 @@ def _serve_most(
         watch.best.objective,
         len({row.participant for row in watch.best.unmet}),
     )
-    return watch.best
+    return watch
+
+
+def _serve_most_by_track(
+    ctx: Ctx,
+    parts: list[Neighbourhood],
+    best: _Found,
+    every: list[int] | None,
+    seconds: float,
+    settings: SolverSettings,
+    clock: _Clock,
+    run: _Run,
+    better: Callable[[_Found], None],
+) -> _Found:
+    """The most-served window one track at a time, the rest of the week fixed to ``best``
+    (``every``: each variable's value in it, when known).
+
+    The next turn goes to the track with the most people not fully served, the track just
+    searched last; the window ends with its ``seconds``, or once every track with someone
+    short has had a turn without a gain since the last gain.
+    """
+    models = RoundModels(ctx)
+    models.fix_to(best.sessions, every)
+    end = clock.now() + seconds
+    tried: set[int] = set()  # tracks searched without a gain since the last gain
+    previous, turns = None, 0
+    while (left := min(end - clock.now(), clock.left())) > 0.2 and not run.interrupted:
+        short = {row.participant for row in best.unmet}
+        waiting = [
+            k for k, part in enumerate(parts) if short & part.participants and k not in tried
+        ]
+        if not waiting:
+            break
+        i = min(waiting, key=lambda k: (k == previous, -len(short & parts[k].participants), k))
+        model = models.model(best.sessions, parts[i])
+        model.minimize(served_objective(ctx))
+        turn = min(left, settings.served_track_share * settings.time_limit)
+        solver = _served_solver(settings, turn)
+        solver.parameters.random_seed = settings.seed + turns
+        watch = _served_window(ctx, model, solver, best, settings, clock, run, better)
+        turns += 1
+        log.debug("most-served turn %d: a track of %d", turns, len(parts[i].participants))
+        if (values := watch.values) is not None:
+            best = watch.best
+            models.keep(best.sessions, parts[i], lambda v, values=values: values[v.index], values)
+            tried = set()
+        else:
+            tried.add(i)
+        previous = i
+    return best
 
 
 def _least_cost(

@@ -28,6 +28,7 @@ from ortools.sat.python import cp_model
 
 from iopsched.model.context import Ctx
 from iopsched.model.hints import schedule_values, set_domain
+from iopsched.relaxation import track_ids
 from iopsched.solution import Session
 from iopsched.timegrid import DAYS
 
@@ -150,6 +151,19 @@ class Neighbourhoods:
         return Neighbourhood(kind, frozenset(groups), frozenset(people))
 
 
+def track_parts(ctx: Ctx) -> list[Neighbourhood]:
+    """Each track of the week (people linked by the groups open to them,
+    :func:`iopsched.relaxation.track_ids`) as a part: its people and the groups they may join."""
+    out = []
+    for ids in track_ids(ctx.instance):
+        people = frozenset(ids)
+        groups = frozenset(
+            gid for gid, gv in ctx.vars.groups.items() if not people.isdisjoint(gv.members)
+        )
+        out.append(Neighbourhood("track", groups, people))
+    return out
+
+
 def restricted_model(ctx: Ctx, sessions: list[Session], part: Neighbourhood) -> cp_model.CpModel:
     """The week's model with every decision outside ``part`` fixed to its value in ``sessions``."""
     return RoundModels(ctx).model(sessions, part)
@@ -181,7 +195,7 @@ class RoundModels:
         """The week fixed to ``sessions`` except ``part``, whose decisions are hinted with it
         (and every other variable too, once a round has given their values)."""
         if sessions is not self.sessions:
-            self._fix_to(sessions)
+            self.fix_to(sessions)
         model = self.fixed.clone()
         proto, week = model.proto, self.ctx.model.proto
         freed = self._freed(part)
@@ -217,9 +231,10 @@ class RoundModels:
         freed.update(i for p in part.participants for i in self.of_person.get(p, ()))
         return sorted(freed)
 
-    def _fix_to(self, sessions: list[Session]) -> None:
+    def fix_to(self, sessions: list[Session], every: list[int] | None = None) -> None:
+        """Fix the week to ``sessions`` (``every``: each variable's value in it, if known)."""
         self.sessions = sessions
-        self.every = None
+        self.every = every
         self.fixed = self.ctx.model.clone()
         self.fixed.clear_hints()
         proto = self.fixed.proto

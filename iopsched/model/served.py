@@ -27,11 +27,16 @@ def not_fully_served(ctx: Ctx) -> list[cp_model.IntVar]:
     ]
 
 
-def most_fully_served(ctx: Ctx) -> cp_model.CpModel:
-    """A copy of the week's model, hints included, that minimises the people not fully
-    served and then the minutes short of plan minimums (the copy keeps every variable's
-    index, so a schedule reads out as from the week's own model)."""
-    model = ctx.model.clone()
+def served_objective(ctx: Ctx) -> cp_model.LinearExprT:
+    """The people not fully served, then the minutes short of plan minimums."""
     short = [t.expr for t in ctx.terms if t.rule == "min_hours_short"]
-    model.minimize(PERSON_MINUTES * sum(not_fully_served(ctx)) + sum(short))
+    return PERSON_MINUTES * sum(not_fully_served(ctx)) + sum(short)
+
+
+def most_fully_served(ctx: Ctx) -> cp_model.CpModel:
+    """A copy of the week's model, hints included, that minimises :func:`served_objective`
+    (the copy keeps every variable's index, so a schedule reads out as from the week's own
+    model)."""
+    model = ctx.model.clone()
+    model.minimize(served_objective(ctx))
     return model
