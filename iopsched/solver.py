@@ -778,6 +778,17 @@ def _served_window(
     return watch
 
 
+def _next_track(
+    parts: list[Neighbourhood], short: set[str], tried: set[int], previous: int | None
+) -> int | None:
+    """The track whose turn is next: of those with someone short and not ``tried`` since the
+    last gain, the one with the most people short, the ``previous`` one last (None: none)."""
+    waiting = [k for k, part in enumerate(parts) if short & part.participants and k not in tried]
+    if not waiting:
+        return None
+    return min(waiting, key=lambda k: (k == previous, -len(short & parts[k].participants), k))
+
+
 def _serve_most_by_track(
     ctx: Ctx,
     parts: list[Neighbourhood],
@@ -802,13 +813,9 @@ def _serve_most_by_track(
     tried: set[int] = set()  # tracks searched without a gain since the last gain
     previous, turns = None, 0
     while (left := min(end - clock.now(), clock.left())) > 0.2 and not run.interrupted:
-        short = {row.participant for row in best.unmet}
-        waiting = [
-            k for k, part in enumerate(parts) if short & part.participants and k not in tried
-        ]
-        if not waiting:
+        i = _next_track(parts, {row.participant for row in best.unmet}, tried, previous)
+        if i is None:
             break
-        i = min(waiting, key=lambda k: (k == previous, -len(short & parts[k].participants), k))
         model = models.model(best.sessions, parts[i])
         model.minimize(served_objective(ctx))
         turn = min(left, settings.served_track_share * settings.time_limit)

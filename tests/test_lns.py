@@ -11,7 +11,13 @@ from iopsched.generate import generate
 from iopsched.greedy import greedy_schedule
 from iopsched.model import extract
 from iopsched.model.build import build_model
-from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels, restricted_model
+from iopsched.model.lns import (
+    Neighbourhood,
+    Neighbourhoods,
+    RoundModels,
+    restricted_model,
+    track_parts,
+)
 from iopsched.solver import MIN_ROUND_PEOPLE, SolverSettings, _next_size, configure
 from iopsched.validator import assess
 
@@ -170,6 +176,25 @@ def test_a_cohort_frees_one_group_and_everyone_who_may_join_it():
     (gid,) = part.groups
     assert part.participants == set(ctx.vars.groups[gid].members)
     code, solver = _solve(restricted_model(ctx, sessions, part))
+    assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert solver.objective_value <= sum(t.cost for t in terms)
+
+
+def test_tracks_split_the_week_by_the_groups_open_to_people():
+    """Every person is in one track's part, with exactly the groups open to them; a track's
+    part re-solved from the first fit never costs more."""
+    inst, sessions, ctx, terms, _ = first_fit_week()
+    parts = track_parts(ctx)
+    assert len(parts) > 1
+    people = [pid for part in parts for pid in part.participants]
+    assert sorted(people) == sorted(p.id for p in inst.participants)
+    for part in parts:
+        assert part.kind == "track"
+        for gid, gv in ctx.vars.groups.items():
+            assert (gid in part.groups) == bool(part.participants & set(gv.members)), gid
+    # a group is open to one track only
+    assert sum(len(part.groups) for part in parts) == len({g for p in parts for g in p.groups})
+    code, solver = _solve(restricted_model(ctx, sessions, parts[0]))
     assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assert solver.objective_value <= sum(t.cost for t in terms)
 

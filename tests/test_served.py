@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import time
 
+import pytest
 from ortools.sat.python import cp_model
 
 from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.model.build import build_model
+from iopsched.model.lns import Neighbourhood
 from iopsched.model.served import PERSON_MINUTES, most_fully_served, not_fully_served
 from iopsched.solver import (
     _Clock,
     _Found,
     _found,
+    _next_track,
     _Run,
     _serve_most,
     _window_over,
@@ -155,3 +158,48 @@ def test_the_window_searches_neighbourhoods_only_after_a_short_probe():
     exact = cp_model.CpSolver()  # the window's objective (test_the_count_is_of_people_...)
     assert exact.solve(model) == cp_model.OPTIMAL
     assert exact.objective_value == PERSON_MINUTES + 60
+
+
+def _cap_of_two_hours() -> Instance:
+    """As :func:`_one_therapist_two_hours`, but the therapist is free all evening and capped
+    at two hours a week: wherever one session goes, a second still fits, a third never."""
+    week = _one_therapist_two_hours().model_dump()
+    week["therapists"][0]["availability"] = week["program_hours"]
+    week["therapists"][0]["max_hours_per_week"] = 2
+    return Instance.model_validate(week)
+
+
+@pytest.mark.parametrize("by_track", [True, False])
+def test_tracks_take_turns_and_reach_the_weeks_optimum(by_track, caplog):
+    """With no groups each person is a track of their own. From an empty week the turns
+    serve one person each, twice; the third person's turn gains nothing, and as no other
+    track has anyone short, the window ends: three turns, two served, the week's optimum.
+    Without turns (``served_by_track=False``) the whole week is searched at once."""
+    week = _cap_of_two_hours()
+    ctx = build_model(week)
+    unmet, terms = assess(week, [])
+    empty = _Found([], unmet, terms)
+    settings = SolverSettings(time_limit=10, workers=1, served_by_track=by_track)
+    with caplog.at_level(logging.DEBUG, logger="iopsched"):
+        found = _serve_most(
+            ctx, empty, settings, _Clock(settings, time.monotonic()), _Run(), lambda f: None
+        )
+    assert caplog.text.count("most-served turn") == (3 if by_track else 0)
+    assert len({row.participant for row in found.unmet}) == 1
+    solution = solve(week, SolverSettings(time_limit=5, workers=1, served_first_share=0))
+    assert solution.status.value == "optimal"
+    assert found.objective == solution.objective
+    unmet, _ = assess(week, found.sessions)
+    assert len({row.participant for row in unmet}) == 1
+
+
+def test_the_next_turn_goes_to_the_track_with_most_people_short():
+    a = Neighbourhood("track", frozenset(), frozenset({"a1", "a2"}))
+    b = Neighbourhood("track", frozenset(), frozenset({"b1"}))
+    c = Neighbourhood("track", frozenset(), frozenset({"c1", "c2", "c3"}))
+    parts, short = [a, b, c], {"a1", "a2", "b1"}
+    assert _next_track(parts, short, set(), None) == 0, "most short"
+    assert _next_track(parts, short, set(), 0) == 1, "the track just searched goes last"
+    assert _next_track(parts, short, {1}, 0) == 0, "unless it is the only one left"
+    assert _next_track(parts, short, {0, 1}, None) is None, "all tried since the last gain"
+    assert _next_track(parts, set(), set(), None) is None, "nobody short"
