@@ -6,17 +6,19 @@
 On the 80-person example the solver spends most of a one-minute solve in its
 first window, the search for the most people fully served
 (``iopsched.model.served``), and the one-minute result spreads so widely from
-run to run that only large changes show in it.  This measures the window on
-its own: each arm builds the week's model, hints it completely with the first
-fit (as the solver hints the window with its best schedule), and searches the
-window's objective with the solver's CP-SAT parameters for ``--seconds``,
-with the arm's changes on top.  It prints, per arm and seed, when the window's
-first schedule came (CP-SAT's, once presolved), the window's objective (1,000
-per person not fully served plus the minutes short of ``min_hours``) at each
-checkpoint, the people left short at the end and the least week's objective
-among the window's schedules (what the solver keeps); then each arm's medians
-and on how many seeds it was lower than the first arm.  Arms run one after
-another seed by seed, so they share the machine's load.
+run to run that only large changes show in it. This measures the window on its
+own, as one search of the whole week (the solver's ``served_by_track=False``;
+it now gives the window to one track at a time): each arm builds the week's
+model, hints it completely with the first fit (as the solver hints the window
+with its best schedule), and searches the window's objective with the solver's
+CP-SAT parameters for ``--seconds``, with the arm's changes on top. It prints,
+per arm and seed, when the window's first schedule came (CP-SAT's, once
+presolved), the window's objective (1,000 per person not fully served plus the
+minutes short of ``min_hours``) at each checkpoint, the people left short at
+the end and the least week's objective among the window's schedules (what the
+solver keeps); then each arm's medians and on how many seeds it was lower than
+the first arm. Arms run one after another seed by seed, so they share the
+machine's load.
 
 An arm is ``default`` or comma-separated ``NAME=VALUE`` pairs: CP-SAT
 parameters (``use_lns_only=false``; a list as ``a+b``:
