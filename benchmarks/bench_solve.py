@@ -59,9 +59,10 @@ VARIANTS = {
     "no-twin-order": {"twin_order": False},
     # that window on the whole week at once (the default until 2026-11-27's track turns)
     "served-whole-week": {"served_by_track": False},
-    # experiment: one track's turn in that window at most a tenth, or a third, of the limit
+    # experiment: one track's turn in that window at most a tenth, a third or half the limit
     "served-turn-tenth": {"served_track_share": 0.1},
     "served-turn-third": {"served_track_share": 1 / 3},
+    "served-turn-half": {"served_track_share": 0.5},
     # experiment: that window never ends for want of a gain, only at its share or its wait
     "served-no-stall": {"served_first_stall": 1.0},
     # experiment: that window on every week the whole-week search does not start, whatever its size
