@@ -730,8 +730,8 @@ def _serve_most(
     the limit, less once it stalls), of the whole week or track by track
     (``served_by_track``); returns the schedule that costs least by the week's objective,
     ``best`` or one found here."""
-    complete = hint_every_variable(ctx, best.sessions, clock.left(), run.solve)
-    if not complete:
+    every = hint_every_variable(ctx, best.sessions, clock.left(), run.solve)
+    if every is None:
         log.debug("the best schedule hinted by its decisions alone")
     if run.interrupted:  # Ctrl-C while hinting
         return best
@@ -740,7 +740,6 @@ def _serve_most(
     if len(parts) < 2:
         model, solver = most_served_search(ctx, settings, seconds)
         return _served_window(ctx, model, solver, best, settings, clock, run, better).best
-    every = list(ctx.model.proto.solution_hint.values) if complete else None
     return _serve_most_by_track(ctx, parts, best, every, seconds, settings, clock, run, better)
 
 

@@ -127,11 +127,12 @@ def hint_every_variable(
     sessions: list[Session],
     seconds: float = 10.0,
     solve: Callable[[cp_model.CpSolver, cp_model.CpModel], int] | None = None,
-) -> bool:
+) -> list[int] | None:
     """Hint every variable of the week's model with its value in this schedule, the ones the
     rules derive from the decisions included (read from a solve of the week with every
-    decision fixed, by ``solve`` if given, so that the caller can stop it); if that solve
-    finds nothing within ``seconds`` (0.1 to 10), hint the decisions alone and return False.
+    decision fixed, by ``solve`` if given, so that the caller can stop it), and return those
+    values, one per variable; if that solve finds nothing within ``seconds`` (0.1 to 10),
+    hint the decisions alone and return None.
 
     CP-SAT checks a complete hint before its presolve and again after it, and a hint that
     is complete and feasible after presolve is its first solution at once: on the 80-person
@@ -146,13 +147,13 @@ def hint_every_variable(
     code = solve(solver, fixed) if solve is not None else solver.solve(fixed)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         hint_schedule(ctx, sessions)
-        return False
+        return None
     ctx.model.clear_hints()
     values = list(solver.response_proto.solution)
     hint = ctx.model.proto.solution_hint
     hint.vars.extend(range(len(values)))
     hint.values.extend(values)
-    return True
+    return values
 
 
 def hint_last_week(ctx: Ctx) -> None:
