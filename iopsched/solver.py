@@ -142,8 +142,8 @@ class SolverSettings(BaseModel):
             "in a week of several tracks (people linked by the groups open to them), that "
             "window searches one track at a time, the rest of the week fixed: first the track "
             "with the most people not fully served, then the others by turns, until every "
-            "track with someone short has had a turn without a gain since the last gain "
-            "(docs/how-it-works.md); False: the whole week at once"
+            "track with someone short has had a turn without a gain since the last gain or "
+            "less than half a turn is left (docs/how-it-works.md); False: the whole week at once"
         ),
     )
     served_track_share: float = Field(

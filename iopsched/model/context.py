@@ -63,9 +63,11 @@ class Ctx:
     twins_in_order: BoolVar | None = None
     # (availability, session) -> the session's starts outside it: people share availability
     _outside: dict[tuple[tuple[tuple[int, int], ...], str], list[int]] = field(
-        default_factory=dict, repr=False
+        default_factory=dict, init=False, repr=False
     )
-    _by_day: dict[str, dict[int, list[SessionVars]]] = field(default_factory=dict, repr=False)
+    _by_day: dict[str, dict[int, list[SessionVars]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def order_twins(self, on: bool) -> None:
         """Switch the twins' order on or off, once (no-op in a week without twins)."""
