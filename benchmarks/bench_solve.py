@@ -78,6 +78,10 @@ VARIANTS = {
     "people-cap-20": {"round_people": 20},
     # the first fit alone, without its variants (the default before 2026-11-26)
     "no-first-fit-variants": {"first_fit_share": 0.0},
+    "full-probing": {"probing_work": None},  # CP-SAT's default probing in every week
+    "probing-cut-everywhere": {"probing_cut_above": None},
+    "no-staffing": {"staffing_rounds": False},
+    "old-rounds": {"staffing_rounds": False, "probing_work": None},  # before 2026-11-27 evening
 }
 
 

@@ -164,6 +164,25 @@ class SolverSettings(BaseModel):
         ),
     )
     round_seconds: float = Field(default=3.0, gt=0, description="time limit of one LNS round")
+    probing_work: float | None = Field(
+        default=0.01,
+        gt=0,
+        description=(
+            "in a week whose model has more than probing_cut_above variables, every search's "
+            "presolve probes for at most this much deterministic work (CP-SAT's "
+            "probing_deterministic_time_limit, default 1.0, which took 2.2 to 2.7 s of each "
+            "3 s round on the 200-person week, so rounds found nothing); None: CP-SAT's "
+            "default everywhere (docs/how-it-works.md)"
+        ),
+    )
+    probing_cut_above: int | None = Field(
+        default=30000,
+        ge=0,
+        description=(
+            "see probing_work (the 80-person example, 14,248 variables, is no better for "
+            "the cut); None: in every week"
+        ),
+    )
     repair: bool = Field(
         default=True,
         description=(
@@ -206,6 +225,13 @@ class SolverSettings(BaseModel):
         description=(
             "draw the kind of part each round frees by what the kind has gained per second "
             "lately; False: every kind equally often"
+        ),
+    )
+    staffing_rounds: bool = Field(
+        default=True,
+        description=(
+            "some rounds keep every group's times and cohort and re-solve who leads each "
+            "meeting together with every 1:1 session"
         ),
     )
     deterministic: bool = Field(
@@ -398,6 +424,8 @@ def configure(
         p.use_feasibility_jump = False
         p.num_violation_ls = 0
     p.relative_gap_limit = settings.relative_gap_limit
+    if settings.probing_work is not None:
+        p.probing_deterministic_time_limit = settings.probing_work
     p.log_search_progress = settings.log_search and log
 
 
@@ -904,6 +932,15 @@ def _twins_ordered(settings: SolverSettings, variables: int) -> bool:
     return not _rounds_first(settings, variables)
 
 
+def _probing(settings: SolverSettings, variables: int) -> SolverSettings:
+    """The settings, with the probing cut (``probing_work``) dropped when the week is too small
+    for it (``probing_cut_above``)."""
+    above = settings.probing_cut_above
+    if settings.probing_work is None or above is None or variables > above:
+        return settings
+    return settings.model_copy(update={"probing_work": None})
+
+
 def _rounds_first(settings: SolverSettings, variables: int) -> bool:
     """Whether a model this large starts with neighbourhood rounds, not the whole week."""
     limit = settings.whole_week_first_up_to
@@ -1049,6 +1086,7 @@ def solve(
         )
     proto = ctx.model.Proto()
     ctx.order_twins(_twins_ordered(settings, len(proto.variables)))
+    settings = _probing(settings, len(proto.variables))
     _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     build_seconds = time.monotonic() - t_build
     log.info(
@@ -1080,7 +1118,8 @@ def solve(
     hopeless = False  # the whole-week search once returned nothing: never again
     # one chooser for the whole solve: what it learns about the kinds of part outlives a
     # whole-week window
-    hoods = Neighbourhoods(ctx, settings.seed, adaptive=settings.adaptive_neighbourhoods)
+    kinds = tuple(k for k in Neighbourhoods.KINDS if settings.staffing_rounds or k != "staffing")
+    hoods = Neighbourhoods(ctx, settings.seed, settings.adaptive_neighbourhoods, kinds)
     whole_week = not (alternate and _rounds_first(settings, len(proto.variables)))
     if not whole_week:
         log.debug("large model: neighbourhood rounds first, the whole week once they stall")

@@ -40,22 +40,24 @@ class Neighbourhood:
     kind: str
     groups: frozenset[str]
     participants: frozenset[str]
+    staffing: bool = False  # also who leads every group meeting, and every 1:1 session
 
 
 class Neighbourhoods:
     """Chooses the part of the week to re-solve."""
 
-    KINDS = ("unmet", "block", "related", "therapist", "day", "cohort")
+    KINDS = ("unmet", "block", "related", "therapist", "day", "cohort", "staffing")
     NEED_SHORT = frozenset({"unmet", "block"})  # kinds that start from people left short
     NEED_GROUPS = frozenset({"related", "cohort"})  # kinds that start from a group
 
     REACTION = 0.3  # weight of the latest round in a kind's running gain rate
     FLOOR = 0.1  # every kind keeps this share of the best kind's rate
 
-    def __init__(self, ctx: Ctx, seed: int, adaptive: bool = True):
+    def __init__(self, ctx: Ctx, seed: int, adaptive: bool = True, kinds: tuple[str, ...] = KINDS):
         self.rng = random.Random(seed)
         self.adaptive = adaptive
-        self.rate: dict[str, float | None] = dict.fromkeys(self.KINDS)  # gain per second
+        self.kinds = kinds
+        self.rate: dict[str, float | None] = dict.fromkeys(kinds)  # gain per second
         self.eligible = {gid: set(gv.members) for gid, gv in ctx.vars.groups.items()}
         self.groups_of: dict[str, set[str]] = defaultdict(set)
         for gid, people in self.eligible.items():
@@ -68,7 +70,7 @@ class Neighbourhoods:
         """The kind of part to free next: untried kinds first, then by their recent gain rate."""
         kinds = [
             k
-            for k in self.KINDS
+            for k in self.kinds
             if (short or k not in self.NEED_SHORT) and (self.groups or k not in self.NEED_GROUPS)
         ]
         untried = [k for k in kinds if self.rate.get(k) is None]
@@ -90,6 +92,8 @@ class Neighbourhoods:
         """A part of ``kind`` chosen adaptively, freeing about ``size`` groups and, when
         ``cap`` is set, at most ``cap`` participants (those it starts from first)."""
         kind = self.choose_kind(short)
+        if kind == "staffing":  # group times and cohorts stay; staff and 1:1 sessions move
+            return Neighbourhood(kind, frozenset(), frozenset(), staffing=True)
         members: dict[str, set[str]] = defaultdict(set)
         for s in sessions:
             if s.group is not None:
@@ -164,6 +168,27 @@ def track_parts(ctx: Ctx) -> list[Neighbourhood]:
     return out
 
 
+def staffing_variables(ctx: Ctx) -> list[int]:
+    """The variables of who leads each group meeting, and of every 1:1 session (its time,
+    day, therapist, room and whether it happens)."""
+    out = [
+        lit.index
+        for gv in ctx.vars.groups.values()
+        for sv in gv.meetings
+        for lit in sv.therapists.values()
+    ]
+    for sessions in ctx.vars.one_to_one.values():
+        for sv in sessions:
+            out += [sv.present.index, sv.start.index]
+            out += [
+                lit.index
+                for lit in (*sv.days.values(), *sv.therapists.values(), *sv.rooms.values())
+            ]
+            if sv.online is not None:
+                out.append(sv.online.index)
+    return out
+
+
 def restricted_model(ctx: Ctx, sessions: list[Session], part: Neighbourhood) -> cp_model.CpModel:
     """The week's model with every decision outside ``part`` fixed to its value in ``sessions``."""
     return RoundModels(ctx).model(sessions, part)
@@ -190,6 +215,7 @@ class RoundModels:
         # every variable's value in that schedule, derived ones included, once a round has
         # found it (a complete hint is CP-SAT's first solution as soon as it has presolved)
         self.every: list[int] | None = None
+        self.staffing = staffing_variables(ctx)
 
     def model(self, sessions: list[Session], part: Neighbourhood) -> cp_model.CpModel:
         """The week fixed to ``sessions`` except ``part``, whose decisions are hinted with it
@@ -229,6 +255,8 @@ class RoundModels:
     def _freed(self, part: Neighbourhood) -> list[int]:
         freed = {i for g in part.groups for i in self.of_group.get(g, ())}
         freed.update(i for p in part.participants for i in self.of_person.get(p, ()))
+        if part.staffing:
+            freed.update(self.staffing)
         return sorted(freed)
 
     def fix_to(self, sessions: list[Session], every: list[int] | None = None) -> None:
