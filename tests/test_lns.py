@@ -29,10 +29,10 @@ from iopsched.solver import (
 from iopsched.validator import assess
 
 
-def _solve(model: cp_model.CpModel) -> tuple[int, cp_model.CpSolver]:
+def _solve(model: cp_model.CpModel, seconds: float = 20) -> tuple[int, cp_model.CpSolver]:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 20
+    solver.parameters.max_time_in_seconds = seconds
     return solver.solve(model), solver
 
 
@@ -128,7 +128,7 @@ def test_the_probing_cut_reaches_cp_sat(work, limit):
     assert solver.parameters.probing_deterministic_time_limit == limit
 
 
-@pytest.mark.parametrize(("above", "limits"), [(0, {0.01}), (None, {0.01}), (10**6, {1.0})])
+@pytest.mark.parametrize(("above", "limits"), [(0, {0.01}), (10**6, {1.0})])
 def test_every_search_of_a_large_week_probes_less(monkeypatch, above, limits):
     from iopsched import solver as solver_module
 
@@ -140,7 +140,7 @@ def test_every_search_of_a_large_week_probes_less(monkeypatch, above, limits):
 
     monkeypatch.setattr(solver_module, "configure", recording)
     settings = SolverSettings(
-        time_limit=4, workers=1, probing_cut_above=above, served_first_share=0
+        time_limit=2, workers=1, probing_cut_above=above, served_first_share=0
     )
     inst = generate(25, 3)
     sol = solve(inst, settings)
@@ -585,7 +585,7 @@ def test_a_staffing_part_keeps_every_group_time_and_cohort():
         p for p in (hoods.pick(sessions, short, 2) for _ in range(200)) if p.kind == "staffing"
     )
     assert part.staffing and not part.groups and not part.participants
-    code, solver = _solve(restricted_model(ctx, sessions, part))
+    code, solver = _solve(restricted_model(ctx, sessions, part), seconds=3)
     assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assert solver.objective_value <= sum(t.cost for t in terms)
 
