@@ -215,7 +215,7 @@ class RoundModels:
         # every variable's value in that schedule, derived ones included, once a round has
         # found it (a complete hint is CP-SAT's first solution as soon as it has presolved)
         self.every: list[int] | None = None
-        self.staffing = staffing_variables(ctx)
+        self._staffing: list[int] | None = None  # staffing_variables, once a part needs them
 
     def model(self, sessions: list[Session], part: Neighbourhood) -> cp_model.CpModel:
         """The week fixed to ``sessions`` except ``part``, whose decisions are hinted with it
@@ -256,7 +256,9 @@ class RoundModels:
         freed = {i for g in part.groups for i in self.of_group.get(g, ())}
         freed.update(i for p in part.participants for i in self.of_person.get(p, ()))
         if part.staffing:
-            freed.update(self.staffing)
+            if self._staffing is None:
+                self._staffing = staffing_variables(self.ctx)
+            freed.update(self._staffing)
         return sorted(freed)
 
     def fix_to(self, sessions: list[Session], every: list[int] | None = None) -> None:
