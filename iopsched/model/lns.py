@@ -168,25 +168,15 @@ def track_parts(ctx: Ctx) -> list[Neighbourhood]:
     return out
 
 
-def staffing_variables(ctx: Ctx) -> list[int]:
-    """The variables of who leads each group meeting, and of every 1:1 session (its time,
-    day, therapist, room and whether it happens)."""
-    out = [
+def group_leads(ctx: Ctx) -> list[int]:
+    """The literals of who leads each group meeting (a staffing part frees them, with every
+    1:1 session)."""
+    return [
         lit.index
         for gv in ctx.vars.groups.values()
         for sv in gv.meetings
         for lit in sv.therapists.values()
     ]
-    for sessions in ctx.vars.one_to_one.values():
-        for sv in sessions:
-            out += [sv.present.index, sv.start.index]
-            out += [
-                lit.index
-                for lit in (*sv.days.values(), *sv.therapists.values(), *sv.rooms.values())
-            ]
-            if sv.online is not None:
-                out.append(sv.online.index)
-    return out
 
 
 def restricted_model(ctx: Ctx, sessions: list[Session], part: Neighbourhood) -> cp_model.CpModel:
@@ -215,7 +205,8 @@ class RoundModels:
         # every variable's value in that schedule, derived ones included, once a round has
         # found it (a complete hint is CP-SAT's first solution as soon as it has presolved)
         self.every: list[int] | None = None
-        self._staffing: list[int] | None = None  # staffing_variables, once a part needs them
+        self.one_to_one: list[int] = []  # the 1:1 sessions' decisions in that schedule
+        self._leads: list[int] | None = None  # group_leads, once a staffing part needs them
 
     def model(self, sessions: list[Session], part: Neighbourhood) -> cp_model.CpModel:
         """The week fixed to ``sessions`` except ``part``, whose decisions are hinted with it
@@ -256,9 +247,10 @@ class RoundModels:
         freed = {i for g in part.groups for i in self.of_group.get(g, ())}
         freed.update(i for p in part.participants for i in self.of_person.get(p, ()))
         if part.staffing:
-            if self._staffing is None:
-                self._staffing = staffing_variables(self.ctx)
-            freed.update(self._staffing)
+            if self._leads is None:
+                self._leads = group_leads(self.ctx)
+            freed.update(self._leads)
+            freed.update(self.one_to_one)
         return sorted(freed)
 
     def fix_to(self, sessions: list[Session], every: list[int] | None = None) -> None:
@@ -272,6 +264,7 @@ class RoundModels:
         self.var.clear()
         self.of_group.clear()
         self.of_person.clear()
+        self.one_to_one.clear()
         for v in schedule_values(self.ctx, sessions):
             i = v.var.index
             self.value[i] = v.value
@@ -279,5 +272,7 @@ class RoundModels:
             set_domain(proto, i, [v.value, v.value])
             if v.group is not None:
                 self.of_group[v.group].append(i)
+            else:  # a decision of a 1:1 session
+                self.one_to_one.append(i)
             if v.participant is not None:
                 self.of_person[v.participant].append(i)
