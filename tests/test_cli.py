@@ -88,7 +88,8 @@ def test_deterministic_runs_cut_by_their_limit_give_the_same_schedule(tmp_path):
     for k in range(2):
         out = tmp_path / f"d{k}.json"
         args = ["solve", str(week), "-o", str(out), "--quiet", "--deterministic"]
-        r = CliRunner().invoke(main, [*args, "--workers", "2", "--time-limit", "7"])
+        # 5 work units: the first fit, a whole-week search cut by its share and one round
+        r = CliRunner().invoke(main, [*args, "--workers", "2", "--time-limit", "5"])
         assert r.exit_code == 0, r.output
         outs.append(json.loads(out.read_text()))
     assert outs[0]["status"] == "feasible", "the test needs a search cut by its limit"

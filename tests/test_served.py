@@ -107,7 +107,7 @@ def test_the_window_is_for_weeks_too_large_to_search_whole_first(caplog):
     for name, (extra, expected) in runs.items():
         caplog.clear()
         with caplog.at_level(logging.DEBUG, logger="iopsched"):
-            solution = solve(week, SolverSettings(time_limit=5, workers=1, **extra))
+            solution = solve(week, SolverSettings(time_limit=2, workers=1, **extra))
         assert ("most-served search" in caplog.text) is expected, name
         assert validate(week, solution).ok, name
 
