@@ -82,17 +82,32 @@ VARIANTS = {
     "probing-cut-everywhere": {"probing_cut_above": None},
     "no-staffing": {"staffing_rounds": False},
     "old-rounds": {"staffing_rounds": False, "probing_work": None},  # before 2026-11-27 evening
+    "no-blocking": {},  # rounds without the "blocking" kind (before 2026-11-28; patched below)
+    # the most-served window at most 90 % of the limit (the default from 2026-11-27 until
+    # 2026-11-28, when half was measured better), or at most 30 %
+    "served-share-0.9": {"served_first_share": 0.9},
+    "served-share-0.3": {"served_first_share": 0.3},
 }
 
 
 @contextlib.contextmanager
 def _variant(name: str):
-    """Switch off the block moves for the ``no-blocks`` experiment, then restore them."""
+    """Switch off the block moves for the ``no-blocks`` experiment, or the blocking rounds
+    for ``no-blocking``, then restore them."""
+    from iopsched.greedy import Greedy
+    from iopsched.model.lns import Neighbourhoods
+
+    if name == "no-blocking":
+        kinds = Neighbourhoods.KINDS
+        Neighbourhoods.KINDS = tuple(k for k in kinds if k != "blocking")
+        try:
+            yield
+        finally:
+            Neighbourhoods.KINDS = kinds
+        return
     if name != "no-blocks":
         yield
         return
-    from iopsched.greedy import Greedy
-    from iopsched.model.lns import Neighbourhoods
 
     place_block, kinds = Greedy.place_block, Neighbourhoods.KINDS
     Greedy.place_block = lambda self, g, cohort, todo: None  # type: ignore[method-assign]

@@ -84,14 +84,16 @@ class SolverSettings(BaseModel):
         ),
     )
     served_first_share: float = Field(
-        default=0.9,
+        default=0.5,
         ge=0,
         le=1,
         description=(
-            "most of the limit spent first on a whole-week search for the most people fully "
-            "served (iopsched.model.served), keeping each schedule that costs less by the "
-            "week's objective; it ends sooner once it has found nothing better (by its own "
-            "objective) for served_first_stall of the limit; 0: never"
+            "at most this share of the limit spent first on a whole-week search for the most "
+            "people fully served (iopsched.model.served), keeping each schedule that costs "
+            "less by the week's objective; it ends sooner once it has found nothing better "
+            "(by its own objective) for served_first_stall of the limit; 0: never (0.9 until "
+            "2026-11-28, when half left time for the rounds that serve the last people and "
+            "ended lower on 10 of 12 seeds of the 80-person example, docs/how-it-works.md)"
         ),
     )
     served_first_stall: float = Field(

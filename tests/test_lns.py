@@ -602,3 +602,36 @@ def test_without_staffing_rounds_no_part_is_a_staffing_part():
     kinds = tuple(k for k in Neighbourhoods.KINDS if k != "staffing")
     hoods = Neighbourhoods(ctx, seed=0, kinds=kinds)
     assert {hoods.pick(sessions, short, 2).kind for _ in range(100)} == set(kinds)
+
+
+def test_a_blocking_part_frees_the_groups_of_the_therapist_a_short_person_needs():
+    """P2 is short of an individual session only T1 may lead, and T1 leads G1 at P2's only
+    hour: a blocking part frees G1 and P2, and its round hands G1 to T2 and serves P2."""
+    inst, sessions = _staffing_week()
+    ctx = build_model(inst)
+    hoods = Neighbourhoods(ctx, seed=0, kinds=("blocking",))
+    part = hoods.pick(sessions, {"P2"}, 1)
+    assert (part.kind, part.groups, part.participants) == ("blocking", {"G1"}, {"P1", "P2"})
+    code, solver = _solve(restricted_model(ctx, sessions, part))
+    assert code == cp_model.OPTIMAL
+    got = {s.kind: s for s in extract.schedule(ctx, solver.value)}
+    assert (got["group"].therapist, got["individual"].therapist) == ("T2", "T1")
+    assert extract.unmet(ctx, solver.value) == []
+    unrelated = Neighbourhood("unmet", frozenset(), frozenset({"P2"}))  # P2 alone: still short
+    code, solver = _solve(restricted_model(ctx, sessions, unrelated))
+    assert code == cp_model.OPTIMAL
+    assert {r.participant for r in extract.unmet(ctx, solver.value)} == {"P2"}
+
+
+def test_a_blocking_part_holds_a_short_person_and_groups_one_of_their_therapists_leads():
+    _, sessions, ctx, _, short = first_fit_week()
+    hoods = Neighbourhoods(ctx, seed=0, kinds=("blocking",))
+    leads = {s.group: s.therapist for s in sessions if s.group}
+    parts = [hoods.pick(sessions, short, 2) for _ in range(30)]
+    assert sum(bool(p.groups) for p in parts) > 10
+    for part in parts:
+        therapists = {leads[g] for g in part.groups}
+        assert len(therapists) <= 1, part
+        assert any(
+            therapists <= set(hoods.one_to_one_leads.get(p, ())) for p in part.participants & short
+        ), part

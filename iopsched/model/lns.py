@@ -4,8 +4,10 @@ Each round frees a few groups (their times, staff, rooms and cohorts) and a
 few participants (their memberships and 1:1 sessions), fixes every other
 decision to the best schedule so far, and lets CP-SAT re-solve that part
 exactly.  The parts are chosen the way the week is coupled: people left short
-with the groups they could join, groups that share people, the sessions of one
-therapist, the sessions of one day, one group with everyone who may join it.
+with the groups they could join, a person left short with the groups and 1:1
+sessions of a therapist who may see them one to one, groups that share people,
+the sessions of one therapist, the sessions of one day, one group with everyone
+who may join it, and who leads what with the group times kept.
 The number of freed groups, and the most participants a round may free,
 grow while rounds are solved to optimality and shrink while they time out
 (the cap only while they also gain nothing).  Past that cap, the people a
@@ -46,8 +48,8 @@ class Neighbourhood:
 class Neighbourhoods:
     """Chooses the part of the week to re-solve."""
 
-    KINDS = ("unmet", "block", "related", "therapist", "day", "cohort", "staffing")
-    NEED_SHORT = frozenset({"unmet", "block"})  # kinds that start from people left short
+    KINDS = ("unmet", "block", "blocking", "related", "therapist", "day", "cohort", "staffing")
+    NEED_SHORT = frozenset({"unmet", "block", "blocking"})  # kinds that start from people short
     NEED_GROUPS = frozenset({"related", "cohort"})  # kinds that start from a group
 
     REACTION = 0.3  # weight of the latest round in a kind's running gain rate
@@ -65,6 +67,11 @@ class Neighbourhoods:
                 self.groups_of[pid].add(gid)
         self.therapists = [t.id for t in ctx.instance.therapists]
         self.groups = sorted(self.eligible)
+        # who may see each participant one to one (in any of their 1:1 sessions)
+        self.one_to_one_leads = {
+            pid: sorted({tid for sv in svs for tid in sv.therapists})
+            for pid, svs in ctx.vars.one_to_one.items()
+        }
 
     def choose_kind(self, short: set[str]) -> str:
         """The kind of part to free next: untried kinds first, then by their recent gain rate."""
@@ -116,6 +123,12 @@ class Neighbourhoods:
                     key=lambda g: (-len(members[g] & members[first]), rng.random()),
                 )
                 groups = {first, *partner[: max(1, size - 1)]}
+        elif kind == "blocking":  # one person short, and what one of their 1:1 therapists does
+            seen_by = {p: self.one_to_one_leads.get(p) for p in sorted(short)}
+            person = rng.choice([p for p, leads in seen_by.items() if leads] or sorted(short))
+            tid = rng.choice(seen_by[person] or self.therapists)
+            groups, people = self._of_therapist(sessions, tid, size)
+            people.add(person)
         elif kind == "related":
             seed = rng.choice(self.groups)
             near = sorted(
@@ -128,13 +141,7 @@ class Neighbourhoods:
             groups = {seed}
             people = set(self.eligible[seed])
         elif kind == "therapist":
-            tid = rng.choice(self.therapists)
-            led = sorted({s.group for s in sessions if s.group and s.therapist == tid})
-            groups = set(rng.sample(led, min(len(led), size)))
-            seen = sorted(
-                {s.participants[0] for s in sessions if not s.group and s.therapist == tid}
-            )
-            people = set(rng.sample(seen, min(len(seen), 2 * size)))
+            groups, people = self._of_therapist(sessions, rng.choice(self.therapists), size)
         else:
             day = rng.choice(DAYS)
             held = sorted({s.group for s in sessions if s.group and s.day == day})
@@ -153,6 +160,16 @@ class Neighbourhoods:
             else:
                 people = set(core) | set(rng.sample(rest, cap - len(core)))
         return Neighbourhood(kind, frozenset(groups), frozenset(people))
+
+    def _of_therapist(
+        self, sessions: list[Session], tid: str, size: int
+    ) -> tuple[set[str], set[str]]:
+        """About ``size`` of the groups therapist ``tid`` leads, and twice as many of the
+        people they see one to one."""
+        led = sorted({s.group for s in sessions if s.group and s.therapist == tid})
+        seen = sorted({s.participants[0] for s in sessions if not s.group and s.therapist == tid})
+        groups = set(self.rng.sample(led, min(len(led), size)))
+        return groups, set(self.rng.sample(seen, min(len(seen), 2 * size)))
 
 
 def track_parts(ctx: Ctx) -> list[Neighbourhood]:
