@@ -626,12 +626,15 @@ def test_a_blocking_part_frees_the_groups_of_the_therapist_a_short_person_needs(
 def test_a_blocking_part_holds_a_short_person_and_groups_one_of_their_therapists_leads():
     _, sessions, ctx, _, short = first_fit_week()
     hoods = Neighbourhoods(ctx, seed=0, kinds=("blocking",))
-    leads = {s.group: s.therapist for s in sessions if s.group}
+    leads: dict[str, set[str]] = {}  # a group's meetings may have different facilitators
+    for s in sessions:
+        if s.group:
+            leads.setdefault(s.group, set()).add(s.therapist)
     parts = [hoods.pick(sessions, short, 2) for _ in range(30)]
     assert sum(bool(p.groups) for p in parts) > 10
     for part in parts:
-        therapists = {leads[g] for g in part.groups}
-        assert len(therapists) <= 1, part
         assert any(
-            therapists <= set(hoods.one_to_one_leads.get(p, ())) for p in part.participants & short
+            all(t in leads[g] for g in part.groups)
+            for p in part.participants & short
+            for t in hoods.one_to_one_leads.get(p, ())
         ), part
