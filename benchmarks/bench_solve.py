@@ -92,26 +92,17 @@ VARIANTS = {
 
 @contextlib.contextmanager
 def _variant(name: str):
-    """Switch off the block moves for the ``no-blocks`` experiment, or the blocking rounds
-    for ``no-blocking``, then restore them."""
+    """Switch off the block moves (``no-blocks``) or the blocking rounds (``no-blocking``)
+    for those experiments, then restore them."""
     from iopsched.greedy import Greedy
     from iopsched.model.lns import Neighbourhoods
 
-    if name == "no-blocking":
-        kinds = Neighbourhoods.KINDS
-        Neighbourhoods.KINDS = tuple(k for k in kinds if k != "blocking")
-        try:
-            yield
-        finally:
-            Neighbourhoods.KINDS = kinds
-        return
-    if name != "no-blocks":
-        yield
-        return
-
     place_block, kinds = Greedy.place_block, Neighbourhoods.KINDS
-    Greedy.place_block = lambda self, g, cohort, todo: None  # type: ignore[method-assign]
-    Neighbourhoods.KINDS = tuple(k for k in kinds if k != "block")
+    if name == "no-blocks":
+        Greedy.place_block = lambda self, g, cohort, todo: None  # type: ignore[method-assign]
+        Neighbourhoods.KINDS = tuple(k for k in kinds if k != "block")
+    elif name == "no-blocking":
+        Neighbourhoods.KINDS = tuple(k for k in kinds if k != "blocking")
     try:
         yield
     finally:
