@@ -87,26 +87,35 @@ VARIANTS = {
     # 2026-11-28, when half was measured better), or at most 30 %
     "served-share-0.9": {"served_first_share": 0.9},
     "served-share-0.3": {"served_first_share": 0.3},
+    # blocking rounds free a therapist drawn from all who may see the person one to one, and a
+    # random few of that therapist's sessions (before 2026-11-28's aim; patched below)
+    "blocking-unaimed": {},
 }
 
 
 @contextlib.contextmanager
 def _variant(name: str):
-    """Switch off the block moves (``no-blocks``) or the blocking rounds (``no-blocking``)
-    for those experiments, then restore them."""
+    """Switch off the block moves (``no-blocks``) or the blocking rounds (``no-blocking``),
+    or the blocking rounds' aim (``blocking-unaimed``), for those experiments, then restore
+    them."""
     from iopsched.greedy import Greedy
     from iopsched.model.lns import Neighbourhoods
 
-    place_block, kinds = Greedy.place_block, Neighbourhoods.KINDS
+    place_block, kinds, pick = Greedy.place_block, Neighbourhoods.KINDS, Neighbourhoods.pick
     if name == "no-blocks":
         Greedy.place_block = lambda self, g, cohort, todo: None  # type: ignore[method-assign]
         Neighbourhoods.KINDS = tuple(k for k in kinds if k != "block")
     elif name == "no-blocking":
         Neighbourhoods.KINDS = tuple(k for k in kinds if k != "blocking")
+    elif name == "blocking-unaimed":  # rounds are not told what people lack
+        Neighbourhoods.pick = lambda self, sessions, short, size, cap=None, lacking=None: pick(  # type: ignore[method-assign]
+            self, sessions, short, size, cap
+        )
     try:
         yield
     finally:
         Greedy.place_block, Neighbourhoods.KINDS = place_block, kinds
+        Neighbourhoods.pick = pick  # type: ignore[method-assign]
 
 
 def searched_week(inst: Instance, variant: str) -> Instance:

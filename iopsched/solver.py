@@ -8,6 +8,7 @@ import os
 import random
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -557,8 +558,10 @@ def _improve(
     while (left := clock.left()) > 0.2 and clock.now() - last_gain < stall:
         if run.interrupted:
             break
-        short = {row.participant for row in best.unmet}
-        part = hoods.pick(best.sessions, short, size, cap)
+        lacking: dict[str, set[str]] = defaultdict(set)
+        for row in best.unmet:
+            lacking[row.participant].add(row.requirement)
+        part = hoods.pick(best.sessions, set(lacking), size, cap, lacking)
         model = models.model(best.sessions, part)
         solver = cp_model.CpSolver()
         configure(solver, settings, min(left, settings.round_seconds), log=False)

@@ -280,12 +280,13 @@ def test_rounds_grow_when_settled_and_shrink_when_out_of_time(settled, gained, s
 
 
 def test_the_people_cap_reaches_the_rounds(monkeypatch):
-    caps = []
+    caps, told = [], []
     real = Neighbourhoods.pick
 
-    def recording(self, sessions, short, size, cap=None):
+    def recording(self, sessions, short, size, cap=None, lacking=None):
         caps.append(cap)
-        return real(self, sessions, short, size, cap)
+        told.append(set(short) == set(lacking or ()) and all(lacking.values()))
+        return real(self, sessions, short, size, cap, lacking)
 
     monkeypatch.setattr(Neighbourhoods, "pick", recording)
     settings = SolverSettings(
@@ -294,6 +295,7 @@ def test_the_people_cap_reaches_the_rounds(monkeypatch):
     sol = solve(generate(40, 1), settings)
     assert sol.stats.lns_rounds == len(caps) > 0
     assert caps[0] == 7 and all(c is not None and c >= MIN_ROUND_PEOPLE for c in caps)
+    assert all(told)  # and what each person short lacks
 
 
 def _count_whole_week_searches(monkeypatch) -> list[float]:
@@ -638,3 +640,121 @@ def test_a_blocking_part_holds_a_short_person_and_groups_one_of_their_therapists
             for p in part.participants & short
             for t in hoods.one_to_one_leads.get(p, ())
         ), part
+
+
+def test_an_aimed_blocking_part_frees_groups_of_the_lacking_session_s_leads_or_the_person():
+    """On a generated week, told what each person short lacks: every freed group has a
+    meeting led by someone who may lead a 1:1 session the person lacks (any 1:1 session
+    when they lack none), or the person in it."""
+    inst, sessions, ctx, _, _ = first_fit_week()
+    unmet, _ = assess(inst, sessions)
+    lacking: dict[str, set[str]] = {}
+    for row in unmet:
+        lacking.setdefault(row.participant, set()).add(row.requirement)
+    assert any(needs & {"individual", "family"} for needs in lacking.values())
+    leads: dict[str, set[str]] = {}
+    members: dict[str, set[str]] = {}
+    for s in sessions:
+        if s.group:
+            leads.setdefault(s.group, set()).add(s.therapist)
+            members.setdefault(s.group, set()).update(s.participants)
+    hoods = Neighbourhoods(ctx, seed=0, kinds=("blocking",))
+    parts = [hoods.pick(sessions, set(lacking), 2, None, lacking) for _ in range(40)]
+    assert sum(bool(p.groups) for p in parts) > 10
+
+    def may_lead(p: str) -> set[str]:
+        by_kind = hoods.leads_for.get(p, {})
+        aimed = {t for k in lacking[p] for t in by_kind.get(k, ())}
+        return aimed or set(hoods.one_to_one_leads.get(p, ()))
+
+    for part in parts:
+        assert any(
+            all(p in members[g] or t in leads[g] for g in part.groups)
+            for p in part.participants & set(lacking)
+            for t in may_lead(p)
+        ), part
+
+
+def _aimed_week():
+    """T1 leads G1 to G4 at 16:00, 17:00, 18:00 and 19:00 on Monday and is the only one who
+    may see P2 alone; T2 may see P2's family.  P2, free from 18:00, has their family session
+    at 18:00 and their group G5 (led by T3) at 19:00, and lacks their individual session."""
+    day = [{"day": "mon", "start": "16:00", "end": "20:00"}]
+    late = [{"day": "mon", "start": "18:00", "end": "20:00"}]
+    groups = [f"G{k}" for k in range(1, 6)]
+    data = {
+        "name": "aimed",
+        "program_hours": day,
+        "rooms": [{"id": f"R{k}", "capacity": 8} for k in range(1, 4)],
+        "therapists": [
+            {
+                "id": "T1",
+                "modalities": ["group", "individual"],
+                "availability": day,
+                "max_hours_per_week": 8,
+            },
+            {"id": "T2", "modalities": ["family"], "availability": day, "max_hours_per_week": 8},
+            {"id": "T3", "modalities": ["group"], "availability": day, "max_hours_per_week": 8},
+        ],
+        "groups": [
+            {
+                "id": g,
+                "kind": "group",
+                "duration_minutes": 60,
+                "meetings_per_week": 1,
+                "min_size": 1,
+                "max_size": 8,
+            }
+            for g in groups
+        ],
+        "participants": [
+            {"id": "P1", "availability": day, "plan": {"min_hours": 4, "max_hours": 4}},
+            {
+                "id": "P2",
+                "availability": late,
+                "plan": {
+                    "min_hours": 3,
+                    "max_hours": 3,
+                    "group_hours": 1,
+                    "individual": {"sessions": 1, "minutes": 60},
+                    "family": {"sessions": 1, "minutes": 60},
+                },
+            },
+        ],
+    }
+    inst = Instance.model_validate(data)
+
+    def at(key: str, hour: int, therapist: str, people: list[str], group: str | None) -> Session:
+        kind = "group" if group else "family"
+        start, end = f"{hour}:00", f"{hour + 1}:00"
+        return Session(
+            id=key, kind=kind, group=group, day="mon", start=start, end=end,
+            therapist=therapist, room="R1", participants=people,
+        )  # fmt: skip
+
+    sessions = [at(g, 16 + k, "T1", ["P1"], g) for k, g in enumerate(groups[:4])]
+    sessions += [at("G5", 19, "T3", ["P2"], "G5"), at("fam", 18, "T2", ["P2"], None)]
+    return inst, sessions
+
+
+def test_a_blocking_part_frees_what_holds_the_lacking_session_s_therapist_and_times():
+    """Told that P2 lacks their individual session, every blocking part frees what T1 (the
+    only one who may lead it) or P2 does from 18:00, when it could be held: G3, G4 or G5
+    (each in some part), never T1's earlier groups.  Not told, some parts free T2's part
+    or T1's earlier groups."""
+    inst, sessions = _aimed_week()
+    ctx = build_model(inst)
+    lacking = {"P2": {"individual"}}
+    aimed = [
+        Neighbourhoods(ctx, seed=seed, kinds=("blocking",)).pick(sessions, {"P2"}, 1, None, lacking)
+        for seed in range(20)
+    ]
+    for part in aimed:
+        assert part.groups and part.groups <= {"G3", "G4", "G5"}, part
+        assert "P2" in part.participants
+    assert {g for p in aimed for g in p.groups} == {"G3", "G4", "G5"}
+    unaimed = [
+        Neighbourhoods(ctx, seed=seed, kinds=("blocking",)).pick(sessions, {"P2"}, 1)
+        for seed in range(20)
+    ]
+    assert any(not p.groups or p.groups & {"G1", "G2"} for p in unaimed)

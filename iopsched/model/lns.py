@@ -5,7 +5,7 @@ few participants (their memberships and 1:1 sessions), fixes every other
 decision to the best schedule so far, and lets CP-SAT re-solve that part
 exactly.  The parts are chosen the way the week is coupled: people left short
 with the groups they could join, a person left short with the groups and 1:1
-sessions of a therapist who may see them one to one, groups that share people,
+sessions of a therapist who may lead the 1:1 session they lack, groups that share people,
 the sessions of one therapist, the sessions of one day, one group with everyone
 who may join it, and who leads what with the group times kept.
 The number of freed groups, and the most participants a round may free,
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -32,7 +32,7 @@ from iopsched.model.context import Ctx
 from iopsched.model.hints import schedule_values, set_domain
 from iopsched.relaxation import track_ids
 from iopsched.solution import Session
-from iopsched.timegrid import DAYS
+from iopsched.timegrid import DAYS, merge_spans, week_minute
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,19 @@ class Neighbourhoods:
                 self.groups_of[pid].add(gid)
         self.therapists = [t.id for t in ctx.instance.therapists]
         self.groups = sorted(self.eligible)
-        # who may see each participant one to one (in any of their 1:1 sessions)
+        # who may see each participant one to one, and when, by kind (individual, family)
+        self.leads_for: dict[str, dict[str, set[str]]] = {}
+        reach: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        grid = ctx.grid
+        for pid, svs in ctx.vars.one_to_one.items():
+            for sv in svs:
+                self.leads_for.setdefault(pid, {}).setdefault(sv.kind, set()).update(sv.therapists)
+                reach[pid, sv.kind] += [
+                    (grid.to_minute(c), grid.to_minute(c + sv.length)) for c in sv.candidates
+                ]
+        self.reach = {key: merge_spans(spans) for key, spans in reach.items()}
         self.one_to_one_leads = {
-            pid: sorted({tid for sv in svs for tid in sv.therapists})
-            for pid, svs in ctx.vars.one_to_one.items()
+            pid: sorted(set().union(*by_kind.values())) for pid, by_kind in self.leads_for.items()
         }
 
     def choose_kind(self, short: set[str]) -> str:
@@ -94,10 +103,16 @@ class Neighbourhoods:
         self.rate[kind] = now if old is None else (1 - self.REACTION) * old + self.REACTION * now
 
     def pick(
-        self, sessions: list[Session], short: set[str], size: int, cap: int | None = None
+        self,
+        sessions: list[Session],
+        short: set[str],
+        size: int,
+        cap: int | None = None,
+        lacking: Mapping[str, Collection[str]] | None = None,
     ) -> Neighbourhood:
         """A part of ``kind`` chosen adaptively, freeing about ``size`` groups and, when
-        ``cap`` is set, at most ``cap`` participants (those it starts from first)."""
+        ``cap`` is set, at most ``cap`` participants (those it starts from first).
+        ``lacking`` names, for people short, the requirements they are short of."""
         kind = self.choose_kind(short)
         if kind == "staffing":  # group times and cohorts stay; staff and 1:1 sessions move
             return Neighbourhood(kind, frozenset(), frozenset(), staffing=True)
@@ -126,8 +141,17 @@ class Neighbourhoods:
         elif kind == "blocking":  # one person short, and what one of their 1:1 therapists does
             seen_by = {p: self.one_to_one_leads.get(p) for p in sorted(short)}
             person = rng.choice([p for p, leads in seen_by.items() if leads] or sorted(short))
-            tid = rng.choice(seen_by[person] or self.therapists)
-            groups, people = self._of_therapist(sessions, tid, size)
+            needs = sorted((lacking or {}).get(person, ()))
+            aimed = sorted({t for k in needs for t in self.leads_for.get(person, {}).get(k, ())})
+            tid = rng.choice(aimed or seen_by[person] or self.therapists)
+            # what they do at the times the lacking session could be held goes first
+            near = merge_spans(
+                span
+                for k in needs
+                if tid in self.leads_for.get(person, {}).get(k, ())
+                for span in self.reach[person, k]
+            )
+            groups, people = self._of_therapist(sessions, tid, size, near, person)
             people.add(person)
         elif kind == "related":
             seed = rng.choice(self.groups)
@@ -162,14 +186,40 @@ class Neighbourhoods:
         return Neighbourhood(kind, frozenset(groups), frozenset(people))
 
     def _of_therapist(
-        self, sessions: list[Session], tid: str, size: int
+        self,
+        sessions: list[Session],
+        tid: str,
+        size: int,
+        near: Sequence[tuple[int, int]] = (),
+        person: str | None = None,
     ) -> tuple[set[str], set[str]]:
         """About ``size`` of the groups therapist ``tid`` leads, and twice as many of the
-        people they see one to one."""
-        led = sorted({s.group for s in sessions if s.group and s.therapist == tid})
-        seen = sorted({s.participants[0] for s in sessions if not s.group and s.therapist == tid})
-        groups = set(self.rng.sample(led, min(len(led), size)))
-        return groups, set(self.rng.sample(seen, min(len(seen), 2 * size)))
+        people they see one to one.  Given ``near`` (week minutes), the sessions that
+        overlap it go first: theirs, and the groups ``person`` attends then."""
+        own = [s for s in sessions if s.therapist == tid]
+        led = sorted({s.group for s in own if s.group})
+        seen = sorted({s.participants[0] for s in own if not s.group})
+        if not near:
+            groups = set(self.rng.sample(led, min(len(led), size)))
+            return groups, set(self.rng.sample(seen, min(len(seen), 2 * size)))
+        hit = [s for s in own if _overlaps(s, near)]
+        theirs = [s for s in sessions if s.group and person in s.participants]
+        hit_groups = {s.group for s in hit + theirs if s.group and _overlaps(s, near)}
+        groups = self._sample_first(sorted(hit_groups), led, size)
+        seen_near = sorted({s.participants[0] for s in hit if not s.group})
+        return groups, self._sample_first(seen_near, seen, 2 * size)
+
+    def _sample_first(self, first: list[str], pool: list[str], k: int) -> set[str]:
+        """``k`` of ``pool`` drawn at random, those in ``first`` before the others."""
+        chosen = self.rng.sample(first, min(len(first), k))
+        rest = sorted(set(pool) - set(first))
+        return set(chosen) | set(self.rng.sample(rest, min(len(rest), k - len(chosen))))
+
+
+def _overlaps(session: Session, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether ``session`` overlaps any of ``spans`` (minutes of the week)."""
+    start, end = week_minute(session.day, session.start), week_minute(session.day, session.end)
+    return any(a < end and start < b for a, b in spans)
 
 
 def track_parts(ctx: Ctx) -> list[Neighbourhood]:
