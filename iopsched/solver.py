@@ -130,13 +130,13 @@ class SolverSettings(BaseModel):
         ),
     )
     served_first_up_to: int | None = Field(
-        default=30000,
+        default=None,
         ge=0,
         description=(
             "that first window is for weeks whose model is too large for the whole-week "
-            "search first (whole_week_first_up_to) but has at most this many variables "
-            "(a 200-person week, 54,398 variables, found no schedule in 90 s of it); "
-            "None: no upper limit"
+            "search first (whole_week_first_up_to) and has at most this many variables; "
+            "None (the default since 2026-11-28, 30,000 before): no upper limit, so every "
+            "week searched without candidate limits (limits_from) gets it"
         ),
     )
     served_by_track: bool = Field(
