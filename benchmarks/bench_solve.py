@@ -69,6 +69,8 @@ VARIANTS = {
     # size was measured better on the 200-person week); served-any-size is today's default
     "served-up-to-30000": {"served_first_up_to": 30000},
     "served-any-size": {"served_first_up_to": None},
+    # experiment: that window also on weeks searched with candidate limits (300 people or more)
+    "served-limited": {"served_first_limited": True},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
     # experiment: participant_short weighted 0 in the week solved (objectives not comparable)
     "minutes-only": {},

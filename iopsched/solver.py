@@ -149,6 +149,13 @@ class SolverSettings(BaseModel):
             "less than half a turn is left (docs/how-it-works.md); False: the whole week at once"
         ),
     )
+    served_first_limited: bool = Field(
+        default=False,
+        description=(
+            "that window also on weeks searched with candidate limits (limits_from): "
+            "an experiment, off by default"
+        ),
+    )
     served_track_share: float = Field(
         default=1 / 6,
         gt=0,
@@ -1146,7 +1153,7 @@ def solve(
         and not whole_week
         and best is not None
         and not run.interrupted
-        and not limits
+        and (settings.served_first_limited or not limits)
         and (
             settings.served_first_up_to is None
             or len(proto.variables) <= settings.served_first_up_to
