@@ -499,6 +499,16 @@ def test_each_better_schedule_is_handed_over_as_it_is_kept():
     assert sol.objective <= objectives[-1]
 
 
+def _therapist(tid: str, modalities: list[str], windows: list[dict], hours: float) -> dict:
+    """A therapist's record in an instance file."""
+    return {
+        "id": tid,
+        "modalities": modalities,
+        "availability": windows,
+        "max_hours_per_week": hours,
+    }
+
+
 def _staffing_week():
     """One group at Mon 17:00 that either therapist may lead, and P2's individual session,
     which only T1 may lead and only at 17:00."""
@@ -508,13 +518,8 @@ def _staffing_week():
         "program_hours": hour,
         "rooms": [{"id": "R1", "capacity": 8}, {"id": "R2", "capacity": 2}],
         "therapists": [
-            {
-                "id": "T1",
-                "modalities": ["group", "individual"],
-                "availability": hour,
-                "max_hours_per_week": 1,
-            },
-            {"id": "T2", "modalities": ["group"], "availability": hour, "max_hours_per_week": 1},
+            _therapist("T1", ["group", "individual"], hour, 1),
+            _therapist("T2", ["group"], hour, 1),
         ],
         "groups": [
             {
@@ -687,14 +692,9 @@ def _aimed_week():
         "program_hours": day,
         "rooms": [{"id": f"R{k}", "capacity": 8} for k in range(1, 4)],
         "therapists": [
-            {
-                "id": "T1",
-                "modalities": ["group", "individual"],
-                "availability": day,
-                "max_hours_per_week": 8,
-            },
-            {"id": "T2", "modalities": ["family"], "availability": day, "max_hours_per_week": 8},
-            {"id": "T3", "modalities": ["group"], "availability": day, "max_hours_per_week": 8},
+            _therapist("T1", ["group", "individual"], day, 8),
+            _therapist("T2", ["family"], day, 8),
+            _therapist("T3", ["group"], day, 8),
         ],
         "groups": [
             {
