@@ -65,8 +65,8 @@ VARIANTS = {
     "served-turn-half": {"served_track_share": 0.5},
     # experiment: that window never ends for want of a gain, only at its share or its wait
     "served-no-stall": {"served_first_stall": 1.0},
-    # that window on weeks of at most 30,000 variables (the default until 2026-11-28, when every
-    # size was measured better on the 200-person week); served-any-size is today's default
+    # that window on weeks of at most 30,000 variables (the default until 2026-11-28, when the
+    # window was measured better on 200-person weeks); served-any-size is today's default
     "served-up-to-30000": {"served_first_up_to": 30000},
     "served-any-size": {"served_first_up_to": None},
     # experiment: that window also on weeks searched with candidate limits (300 people or more)
