@@ -32,7 +32,7 @@ from iopsched.model.context import Ctx
 from iopsched.model.hints import schedule_values, set_domain
 from iopsched.relaxation import track_ids
 from iopsched.solution import Session
-from iopsched.timegrid import DAYS, merge_spans, week_minute
+from iopsched.timegrid import DAYS, merge_spans, window_span
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ class Neighbourhoods:
 
 def _overlaps(session: Session, spans: Sequence[tuple[int, int]]) -> bool:
     """Whether ``session`` overlaps any of ``spans`` (minutes of the week)."""
-    start, end = week_minute(session.day, session.start), week_minute(session.day, session.end)
+    start, end = window_span(session)
     return any(a < end and start < b for a, b in spans)
 
 
