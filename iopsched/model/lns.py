@@ -142,14 +142,12 @@ class Neighbourhoods:
             seen_by = {p: self.one_to_one_leads.get(p) for p in sorted(short)}
             person = rng.choice([p for p, leads in seen_by.items() if leads] or sorted(short))
             needs = sorted((lacking or {}).get(person, ()))
-            aimed = sorted({t for k in needs for t in self.leads_for.get(person, {}).get(k, ())})
+            by_kind = self.leads_for.get(person, {})
+            aimed = sorted({t for k in needs for t in by_kind.get(k, ())})
             tid = rng.choice(aimed or seen_by[person] or self.therapists)
             # what they do at the times the lacking session could be held goes first
             near = merge_spans(
-                span
-                for k in needs
-                if tid in self.leads_for.get(person, {}).get(k, ())
-                for span in self.reach[person, k]
+                span for k in needs if tid in by_kind.get(k, ()) for span in self.reach[person, k]
             )
             groups, people = self._of_therapist(sessions, tid, size, near, person)
             people.add(person)
