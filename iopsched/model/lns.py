@@ -201,8 +201,10 @@ class Neighbourhoods:
             groups = set(self.rng.sample(led, min(len(led), size)))
             return groups, set(self.rng.sample(seen, min(len(seen), 2 * size)))
         hit = [s for s in own if _overlaps(s, near)]
-        theirs = [s for s in sessions if s.group and person in s.participants]
-        hit_groups = {s.group for s in hit + theirs if s.group and _overlaps(s, near)}
+        theirs = [
+            s for s in sessions if s.group and person in s.participants and _overlaps(s, near)
+        ]
+        hit_groups = {s.group for s in hit + theirs if s.group}
         groups = self._sample_first(sorted(hit_groups), led, size)
         seen_near = sorted({s.participants[0] for s in hit if not s.group})
         return groups, self._sample_first(seen_near, seen, 2 * size)
