@@ -95,7 +95,8 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
     if _still_improving(s):
         lines.append(
             f"still improving: the last better schedule came at {s.stats.time_to_best:.1f} s of "
-            f"{s.solve_seconds:.1f} s; a longer --time-limit is likely to find a better week"
+            f"{s.solve_seconds:.1f} s; a longer --time-limit, or solving again with --start "
+            "and this solution, is likely to find a better week"
         )
     if s.stats and s.stats.infeasible_because:
         lines.append("the hard rules cannot all hold:")
@@ -172,6 +173,16 @@ def main(verbose: int) -> None:
 )
 @click.option("--quiet", is_flag=True, help="No live progress line.")
 @click.option(
+    "--start",
+    "start_file",
+    type=click.Path(dir_okay=False),
+    help=(
+        "Begin from this schedule of the week (an earlier solve's output, to search on "
+        "from it, or an edited one); the result never costs more. A schedule that breaks "
+        "a rule of the week is left out with a warning."
+    ),
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -187,6 +198,7 @@ def solve_cmd(
     log_search: bool,
     in_process: bool,
     quiet: bool,
+    start_file: str | None,
     as_json: bool,
 ) -> None:
     """Solve INSTANCE; Ctrl-C or the time limit keeps the best schedule found.
@@ -195,6 +207,7 @@ def solve_cmd(
     participants fully served; elsewhere it stays quiet unless --json.
     """
     inst = _load_instance(instance)
+    start = _load_solution(start_file) if start_file else None
     settings = SolverSettings(
         time_limit=time_limit,
         workers=workers,
@@ -227,7 +240,7 @@ def solve_cmd(
     if live is not None:
         live.start()
     try:
-        solution = solve(inst, settings, on_progress=progress, on_schedule=save)
+        solution = solve(inst, settings, on_progress=progress, on_schedule=save, start=start)
     except KeyboardInterrupt:
         click.echo("\ninterrupted before any schedule was found; nothing written", err=True)
         sys.exit(EXIT_INVALID)

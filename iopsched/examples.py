@@ -3,6 +3,7 @@
     python -m iopsched.examples             # instances/ (with roster workbooks) and solutions/
     python -m iopsched.examples --solutions-only --time-limit 300 --keep-better
     python -m iopsched.examples --solutions-only --only evening-weekend-80 --time-limit 300
+    python -m iopsched.examples --solutions-only --time-limit 300 --continue
     python -m iopsched.examples --rosters-only  # instances/roster-template.xlsx, small-clinic.xlsx
 
 Instances come from the seeded generator, so they are the same on every
@@ -10,7 +11,8 @@ machine; solutions depend on the time limit and the machine's speed, and each
 one is checked by the validator before it is written.  With ``--keep-better`` a
 schedule already in ``solutions/`` stays when it is valid for its week and costs no
 more than the new one, so a rerun on a busy machine never makes a shipped example
-worse.
+worse.  With ``--continue`` each search starts from the schedule already shipped (when
+it is valid for its week), so reruns keep improving the examples.
 """
 
 from __future__ import annotations
@@ -83,16 +85,19 @@ def write_solutions(
     workers: int,
     names: list[str] | None = None,
     keep_better: bool = False,
+    resume: bool = False,
 ) -> None:
     """Solve each example week (``names``, or all) and write its schedule; with
-    ``keep_better`` a valid schedule already shipped that costs no more is kept."""
+    ``keep_better`` a valid schedule already shipped that costs no more is kept; with
+    ``resume`` the search starts from it."""
     for name in names or EXAMPLES:
         inst = load_instance(root / "instances" / f"{name}.json")
-        sol = solve(inst, time_limit=time_limit, workers=workers)
+        path = root / "solutions" / f"{name}.json"
+        start = shipped(inst, path) if resume else None
+        sol = solve(inst, time_limit=time_limit, workers=workers, start=start)
         report = validate(inst, sol)
         if not report.ok:
             raise SystemExit(f"{name}: the solver's schedule fails validation:\n{report.render()}")
-        path = root / "solutions" / f"{name}.json"
         old = shipped(inst, path) if keep_better else None
         if old is not None and sol.objective is not None and old.objective <= sol.objective:
             print(f"{name}: kept the shipped schedule ({old.objective}), not {sol.objective}")
@@ -114,6 +119,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="keep a shipped schedule that is valid and costs no more than the new one",
     )
+    parser.add_argument(
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="start each search from the shipped schedule, where it is valid for its week",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.rosters_only:
@@ -121,7 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.solutions_only:
         write_instances(args.root)
-    write_solutions(args.root, args.time_limit, args.workers, args.only, args.keep_better)
+    write_solutions(
+        args.root, args.time_limit, args.workers, args.only, args.keep_better, args.resume
+    )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ without a result, the caller gets the best schedule it had sent (status
 schedule, status ``unknown``.  Ctrl-C (or a KeyboardInterrupt in a callback)
 asks the child to stop, and its best schedule is returned as usual.
 
-Only the instance and the settings go to the child, and only schedules, progress
-and log lines come back; nothing leaves the machine.
+Only the instance, the settings and a start schedule, if any, go to the child, and
+only schedules, progress and log lines come back; nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -54,11 +54,18 @@ def _stop_once(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def child_main(instance_json: str, settings_json: str, conn: Any, started: float = 0.0) -> None:
+def child_main(
+    instance_json: str,
+    settings_json: str,
+    conn: Any,
+    started: float = 0.0,
+    start_json: str | None = None,
+) -> None:
     """The child's whole life: solve, and send everything back over ``conn``.
 
     ``started`` (``time.time()`` when the caller asked) takes the child's start-up out
     of a wall-clock time limit, so the caller waits about the limit, not half a second more.
+    ``start_json`` is the schedule to start from, if the caller gave one.
     """
     from iopsched.solver import SolverSettings, solve  # the child imports the solver itself
 
@@ -76,6 +83,7 @@ def child_main(instance_json: str, settings_json: str, conn: Any, started: float
     root.setLevel(logging.DEBUG)
     instance = Instance.model_validate_json(instance_json)
     settings = SolverSettings.model_validate_json(settings_json)
+    start = Solution.model_validate_json(start_json) if start_json is not None else None
     if started and not settings.deterministic:  # (work units do not pass while starting)
         left = settings.time_limit - max(0.0, time.time() - started)
         settings = settings.model_copy(update={"time_limit": max(0.1, left)})
@@ -85,6 +93,7 @@ def child_main(instance_json: str, settings_json: str, conn: Any, started: float
             settings,
             on_progress=lambda p: send(("progress", p)),
             on_schedule=lambda s: send(("schedule", s.model_dump_json())),
+            start=start,
         )
     except KeyboardInterrupt:
         send(("interrupted", None))
@@ -100,7 +109,8 @@ def solve_isolated(
     settings: SolverSettings,
     on_progress: Callable[[Progress], None] | None,
     on_schedule: Callable[[Solution], None] | None,
-    target: Callable[[str, str, Any, float], None] = child_main,
+    target: Callable[..., None] = child_main,
+    start: Solution | None = None,
 ) -> Solution:
     """``solve()`` in a child process (see the module); ``settings.isolated`` is off there."""
     t0 = time.monotonic()
@@ -108,7 +118,13 @@ def solve_isolated(
     receive, send = spawn.Pipe(duplex=False)
     child = spawn.Process(
         target=target,
-        args=(instance.model_dump_json(), settings.model_dump_json(), send, time.time()),
+        args=(
+            instance.model_dump_json(),
+            settings.model_dump_json(),
+            send,
+            time.time(),
+            start.model_dump_json() if start is not None else None,
+        ),
         daemon=True,
     )
     child.start()

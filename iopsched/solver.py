@@ -24,7 +24,7 @@ from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.grid import Limits
-from iopsched.model.hints import hint_every_variable, hint_last_week, hint_schedule
+from iopsched.model.hints import fixed_except, hint_every_variable, hint_last_week, hint_schedule
 from iopsched.model.limits import limits_for
 from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels, track_parts
 from iopsched.model.repair import Debt, RepairParts, debt
@@ -37,6 +37,7 @@ from iopsched.weights import Weights
 log = logging.getLogger("iopsched")
 MIN_ROUND_PEOPLE = 6  # a capped neighbourhood round frees at least this many participants
 PROBE_SECONDS = 1.0  # before a repair: time for CP-SAT to refute a week outright
+EXPRESSIBLE_SECONDS = 10.0  # most time to check that a start schedule fits the week's model
 
 
 class SolverSettings(BaseModel):
@@ -390,6 +391,34 @@ def _first_fit_variants(
         if found is not None and found.objective < best.objective:
             best = found
             yield found
+
+
+def _from_start(instance: Instance, start: Solution) -> _Found | None:
+    """The caller's start schedule with what it leaves unmet and costs, as our validator
+    reads it; None (and a warning naming what it breaks) when it breaks a hard rule."""
+    report = validate(instance, start)
+    if not report.ok:
+        log.warning(
+            "the start schedule breaks %d rule(s) of this week and is not used: %s",
+            len(report.violations),
+            report.render(3),
+        )
+        return None
+    return _Found(list(start.sessions), report.unmet, report.cost_terms)
+
+
+def _expressible(
+    ctx: Ctx, sessions: list[Session], settings: SolverSettings, clock: _Clock, run: _Run
+) -> bool:
+    """Whether the week's model has these sessions as a solution (False only when CP-SAT
+    proves it has not, within ``EXPRESSIBLE_SECONDS``: running out of time says nothing)."""
+    solver = cp_model.CpSolver()
+    configure(solver, settings, min(EXPRESSIBLE_SECONDS, clock.left()), log=False)
+    solver.parameters.num_workers = 1
+    solver.parameters.interleave_search = False
+    code = run.solve(solver, fixed_except(ctx, sessions, lambda v: False))
+    clock.charge(solver)
+    return code not in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
 
 
 def _add_hints(ctx: Ctx, start: list[Session] | None) -> None:
@@ -928,13 +957,15 @@ def _relaxation_bound(
     return total
 
 
-def _limits(instance: Instance, settings: SolverSettings, best: _Found | None) -> Limits:
-    """Candidate limits for a large week, around the first-fit schedule (none for others)."""
+def _limits(instance: Instance, settings: SolverSettings, around: list[_Found | None]) -> Limits:
+    """Candidate limits for a large week, around the schedules in hand (the first fit, and a
+    start schedule if one was given), so that each stays a schedule of it; none for others."""
     small = settings.limits_from is None or len(instance.participants) < settings.limits_from
-    if small or best is None:  # with the first fit inside the limits, a schedule exists
+    guide = [s for found in around if found is not None for s in found.sessions]
+    if small or not guide:  # with a schedule inside the limits, a schedule exists
         return Limits()
     copies, leads = settings.copies_per_person, settings.therapists_per_session
-    return limits_for(instance, copies, leads, best.sessions)
+    return limits_for(instance, copies, leads, guide)
 
 
 def _twins_ordered(settings: SolverSettings, variables: int) -> bool:
@@ -1021,6 +1052,7 @@ def solve(
     seed: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     on_schedule: Callable[[Solution], None] | None = None,
+    start: Solution | None = None,
 ) -> Solution:
     """Best schedule for the week within the time limit, with what is left unmet.
 
@@ -1033,13 +1065,18 @@ def solve(
     it, so that a crash loses no more than the latest search), before the
     ``on_progress`` line that reports it, except in a whole-week search, whose lines
     come from CP-SAT while it searches.
+
+    ``start`` is a schedule of this week to begin from, such as an earlier solve's (to
+    search on from it) or one a coordinator edited: when it breaks no hard rule and costs
+    less than the first fit, the search starts from it, and the schedule returned never
+    costs more.  A start that breaks a rule is left out, with a warning naming what it breaks.
     """
     settings = settings or SolverSettings()
     overrides = {"time_limit": time_limit, "workers": workers, "seed": seed}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if settings.isolated:
         inner = settings.model_copy(update={"isolated": False})
-        return solve_isolated(instance, inner, on_progress, on_schedule)
+        return solve_isolated(instance, inner, on_progress, on_schedule, start=start)
     t0 = time.monotonic()
     recorder = _Recorder(t0, on_progress, len(instance.participants))
     floor = float(cost_floor(instance))
@@ -1071,13 +1108,20 @@ def solve(
             hint, best = found.sessions, found
             kept(best)
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
+        before_start, hint_before_start = best, hint
+        given = _from_start(instance, start) if start is not None else None
+        if given is not None and (best is None or given.objective < best.objective):
+            hint, best = given.sessions, given
+            kept(best)
+            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
+        started = best is not None and best is given
         t_build = time.monotonic()
-        limits = _limits(instance, settings, best)
+        limits = _limits(instance, settings, [best, before_start if started else None])
         ctx = build_model(instance, limits=limits, twin_order=None)
     except KeyboardInterrupt:
         if best is None:
             raise
-        log.warning("interrupted before the search; keeping the best first-fit schedule")
+        log.warning("interrupted before the search; keeping the best schedule so far")
         wall = time.monotonic() - t0
         stats = {
             "time_to_first": round(recorder.events[0].elapsed if recorder.events else wall, 3),
@@ -1097,9 +1141,9 @@ def solve(
             len(limits.leads),
         )
     proto = ctx.model.Proto()
-    ctx.order_twins(_twins_ordered(settings, len(proto.variables)))
+    # a start's interchangeable groups need not run in order of their ids
+    ctx.order_twins(not started and _twins_ordered(settings, len(proto.variables)))
     settings = _probing(settings, len(proto.variables))
-    _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     build_seconds = time.monotonic() - t_build
     log.info(
         "model: %d variables, %d constraints, built in %.2fs",
@@ -1110,6 +1154,15 @@ def solve(
 
     clock = _Clock(settings, t0)
     run = _Run()  # Ctrl-C ends the whole solve and keeps the best schedule
+    held: _Found | None = None  # a start the model cannot take, returned if nothing beats it
+    if started and not _expressible(ctx, best.sessions, settings, clock, run):
+        log.warning(
+            "the start schedule is valid but outside this week's model; the search starts "
+            "from the first fit, and the start is returned if it finds nothing better"
+        )
+        held, best, hint = best, before_start, hint_before_start
+        first_fit = best
+    _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     repair_rounds = 0
     if best is None and hint is not None and settings.repair and settings.neighbourhood_search:
         if _refuted(ctx, settings, clock, run):
@@ -1241,6 +1294,8 @@ def solve(
     if limits:  # (there is a schedule: limits are drawn around the first fit)
         # A restriction of the week: its bound and its optimum are not the week's.
         bound, status = None, Status.FEASIBLE
+    if held is not None and (best is None or held.objective < best.objective):
+        best, status = held, Status.FEASIBLE
     if best is not None:  # the floor holds for every week, and beats a weak search bound
         bound = max(bound or 0.0, recorder.floor)
         if best.objective <= bound:

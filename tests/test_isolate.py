@@ -50,11 +50,15 @@ def test_a_crashed_search_still_returns_its_best_schedule(caplog):
     assert "ended without a result" in caplog.text
 
 
-def _dies_at_once(instance_json: str, settings_json: str, conn, started: float) -> None:
+def _dies_at_once(
+    instance_json: str, settings_json: str, conn, started: float, start_json: str | None = None
+) -> None:
     os._exit(3)
 
 
-def _fails(instance_json: str, settings_json: str, conn, started: float) -> None:
+def _fails(
+    instance_json: str, settings_json: str, conn, started: float, start_json: str | None = None
+) -> None:
     conn.send(("error", "ValueError: something inside the search"))
 
 

@@ -1,0 +1,136 @@
+"""``solve(start=...)`` and ``iopsched solve --start``: searching on from a given schedule."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from iopsched import Instance, SolverSettings, load_instance, solve, validate
+from iopsched import solver as solver_module
+from iopsched.cli import main
+from iopsched.examples import write_solutions
+from iopsched.io import load_solution
+from iopsched.solution import Session, Solution, Status
+
+ROOT = Path(__file__).resolve().parents[1]
+WEEK = "pinned-week"  # its shipped schedule (a long solve) costs far less than a 1 s solve's
+
+
+def _shipped() -> tuple[Instance, Solution]:
+    return (
+        load_instance(ROOT / "instances" / f"{WEEK}.json"),
+        load_solution(ROOT / "solutions" / f"{WEEK}.json"),
+    )
+
+
+def _solve(inst: Instance, start: Solution, **settings) -> tuple[Solution, list[Solution]]:
+    """A short solve from ``start``, with every schedule it reported kept."""
+    seen: list[Solution] = []
+    options = {"time_limit": 1.0, "workers": 1, "seed": 0} | settings
+    sol = solve(inst, SolverSettings(**options), on_schedule=seen.append, start=start)
+    return sol, seen
+
+
+def test_a_short_solve_without_a_start_is_far_from_the_shipped_schedule():
+    # what makes the tests below able to fail: without the start, 1 s does not get there
+    inst, shipped = _shipped()
+    sol = solve(inst, SolverSettings(time_limit=1.0, workers=1, seed=0))
+    assert sol.objective > 1.2 * shipped.objective
+
+
+def test_the_search_begins_from_a_start_cheaper_than_the_first_fit():
+    inst, shipped = _shipped()
+    sol, seen = _solve(inst, shipped)
+    assert any(s.sessions == shipped.sessions for s in seen)  # reported as it is taken
+    assert sol.objective <= shipped.objective
+    assert validate(inst, sol).ok
+    assert sol.stats.first_fit_objective > shipped.objective  # the first fit came first
+
+
+def test_an_isolated_solve_takes_the_start_to_its_child():
+    inst, shipped = _shipped()
+    sol, seen = _solve(inst, shipped, isolated=True)
+    assert any(s.sessions == shipped.sessions for s in seen)
+    assert sol.objective <= shipped.objective
+
+
+def test_a_start_that_breaks_a_rule_is_left_out_with_a_warning(caplog):
+    inst, shipped = _shipped()
+    one = next(s for s in shipped.sessions if s.group is None)
+    broken = shipped.model_copy(update={"sessions": [*shipped.sessions, one]})  # twice at once
+    assert not validate(inst, broken).ok
+    with caplog.at_level(logging.WARNING, logger="iopsched"):
+        sol, seen = _solve(inst, broken)
+    assert "the start schedule breaks" in caplog.text
+    assert all(s.sessions != broken.sessions for s in seen)
+    assert sol.objective > shipped.objective  # searched from the first fit alone
+    assert validate(inst, sol).ok
+
+
+def test_a_start_outside_the_model_is_returned_when_the_search_finds_nothing_better(
+    monkeypatch, caplog
+):
+    inst, shipped = _shipped()
+    monkeypatch.setattr(solver_module, "_expressible", lambda *args: False)
+    with caplog.at_level(logging.WARNING, logger="iopsched"):
+        sol, _ = _solve(inst, shipped)
+    assert "outside this week's model" in caplog.text
+    assert sol.sessions == shipped.sessions
+    assert sol.objective == shipped.objective
+    assert sol.status is Status.FEASIBLE
+    assert validate(inst, sol).ok
+
+
+def test_interchangeable_groups_of_a_start_may_run_in_either_order(tiny, caplog):
+    # G2 is G1 under another id; where the whole week is searched first, the model runs
+    # twins in order of their ids (G1 first), which a coordinator's schedule need not do
+    tiny["groups"].append({**tiny["groups"][0], "id": "G2"})
+    inst = Instance.model_validate(tiny)
+    first = solve(inst, SolverSettings(time_limit=5, workers=1))
+    assert first.status is Status.OPTIMAL and {s.group for s in first.sessions} >= {"G1"}
+    swapped = [
+        Session(**(s.model_dump() | {"group": "G2"})) if s.group == "G1" else s
+        for s in first.sessions
+    ]
+    start = first.model_copy(update={"sessions": swapped})
+    assert validate(inst, start).ok
+    with caplog.at_level(logging.WARNING, logger="iopsched"):
+        sol, seen = _solve(inst, start, warm_start=False)  # no first fit: the start is first
+    assert "outside this week's model" not in caplog.text
+    assert seen[0].sessions == swapped
+    assert sol.objective == first.objective
+
+
+def test_cli_start_searches_on_from_the_given_schedule(tmp_path):
+    inst_path = ROOT / "instances" / f"{WEEK}.json"
+    start = ROOT / "solutions" / f"{WEEK}.json"
+    out = tmp_path / "out.json"
+    args = ["solve", str(inst_path), "--time-limit", "1", "--workers", "1", "--in-process"]
+    result = CliRunner().invoke(main, [*args, "--start", str(start), "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout.strip().splitlines()[-1])
+    assert record["objective"] <= load_solution(start).objective
+    assert load_solution(out).objective == record["objective"]
+
+
+def test_cli_start_that_is_not_a_solution_file_is_an_input_error(tmp_path):
+    bad = tmp_path / "start.json"
+    bad.write_text('{"status": "feasible", "sessions": [{"day": "mon"}]}')
+    inst_path = ROOT / "instances" / f"{WEEK}.json"
+    result = CliRunner().invoke(main, ["solve", str(inst_path), "--start", str(bad)])
+    assert result.exit_code == 2
+    assert "start.json" in result.output and "sessions[0]" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_examples_continue_from_the_shipped_schedule(tmp_path):
+    for folder in ("instances", "solutions"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(ROOT / folder / f"{WEEK}.json", tmp_path / folder)
+    shipped = load_solution(tmp_path / "solutions" / f"{WEEK}.json").objective
+    write_solutions(tmp_path, time_limit=1.0, workers=1, names=[WEEK], resume=True)
+    assert load_solution(tmp_path / "solutions" / f"{WEEK}.json").objective <= shipped
