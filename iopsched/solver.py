@@ -1102,12 +1102,6 @@ def solve(
                 recorder.first_fit, best = first.objective, first
                 kept(best)
                 recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
-        share = 0.0 if settings.deterministic else settings.first_fit_share
-        until = t0 + share * settings.time_limit
-        for found in _first_fit_variants(instance, settings, best, until) if best and share else ():
-            hint, best = found.sessions, found
-            kept(best)
-            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
         before_start, hint_before_start = best, hint
         given = _from_start(instance, start) if start is not None else None
         if given is not None and (best is None or given.objective < best.objective):
@@ -1115,6 +1109,13 @@ def solve(
             kept(best)
             recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
         started = best is not None and best is given
+        # variants of the first fit, unless the search starts from the caller's schedule
+        share = 0.0 if settings.deterministic or started else settings.first_fit_share
+        until = t0 + share * settings.time_limit
+        for found in _first_fit_variants(instance, settings, best, until) if best and share else ():
+            hint, best = found.sessions, found
+            kept(best)
+            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
         t_build = time.monotonic()
         limits = _limits(instance, settings, [best, before_start if started else None])
         ctx = build_model(instance, limits=limits, twin_order=None)

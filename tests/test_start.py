@@ -51,6 +51,22 @@ def test_the_search_begins_from_a_start_cheaper_than_the_first_fit():
     assert sol.stats.first_fit_objective > shipped.objective  # the first fit came first
 
 
+def test_a_start_taken_comes_right_after_the_first_fit_without_its_variants(monkeypatch):
+    inst, shipped = _shipped()
+    calls: list[int] = []
+
+    def variants(*args):
+        calls.append(1)
+        return iter(())
+
+    monkeypatch.setattr(solver_module, "_first_fit_variants", variants)
+    _, seen = _solve(inst, shipped, time_limit=2.0)
+    assert seen[1].sessions == shipped.sessions  # the first fit, then the start
+    assert not calls  # no time spent on variants of a first fit the start beats
+    _solve(inst, shipped.model_copy(update={"sessions": []}), time_limit=2.0)
+    assert calls  # an empty start costs more than the first fit: variants as usual
+
+
 def test_an_isolated_solve_takes_the_start_to_its_child():
     inst, shipped = _shipped()
     sol, seen = _solve(inst, shipped, isolated=True)
