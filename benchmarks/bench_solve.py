@@ -94,6 +94,9 @@ VARIANTS = {
     # blocking rounds free a therapist drawn from all who may see the person one to one, and a
     # random few of that therapist's sessions (before 2026-11-28's aim; patched below)
     "blocking-unaimed": {},
+    # experiment: neighbourhood rounds of 6 or 10 s instead of 3 (larger parts settle in them)
+    "rounds-6s": {"round_seconds": 6.0},
+    "rounds-10s": {"round_seconds": 10.0},
 }
 
 
