@@ -237,7 +237,7 @@ def test_solve_searches_in_a_child_process_unless_told(tmp_path, monkeypatch, fl
 
     asked = []
 
-    def record(inst, settings, on_progress=None, on_schedule=None):
+    def record(inst, settings, on_progress=None, on_schedule=None, start=None):
         asked.append(settings.isolated)
         return first_fit_solution(inst)
 
@@ -253,7 +253,7 @@ def test_solve_saves_the_best_schedule_so_far_before_a_crash(tmp_path, monkeypat
     from iopsched import cli
     from iopsched.greedy import first_fit_solution
 
-    def dies_after_a_first_schedule(inst, settings, on_progress=None, on_schedule=None):
+    def dies_after_a_first_schedule(inst, settings, on_progress=None, on_schedule=None, start=None):
         on_schedule(first_fit_solution(inst))
         raise RuntimeError("the search died")
 

@@ -44,7 +44,7 @@ def _root(tmp_path: Path, week: Instance, shipped: Solution | str | None) -> Pat
 
 def _regenerate(root: Path, monkeypatch, new: Solution, keep_better: bool) -> Solution:
     """Regenerate the one example with ``new`` as what the solve returns; the file after."""
-    monkeypatch.setattr(examples, "solve", lambda inst, time_limit, workers: new)
+    monkeypatch.setattr(examples, "solve", lambda inst, time_limit, workers, start: new)
     examples.write_solutions(root, 1.0, 1, [NAME], keep_better=keep_better)
     return load_solution(root / "solutions" / f"{NAME}.json")
 
@@ -78,6 +78,11 @@ def test_the_command_passes_its_choices_on(tmp_path, monkeypatch):
     root = ["--root", str(tmp_path), "--solutions-only", "--time-limit", "9"]
     examples.main([*root, "--only", "pinned-week", "--keep-better"])
     examples.main(root)
-    assert seen == [(tmp_path, 9.0, 2, ["pinned-week"], True), (tmp_path, 9.0, 2, None, False)]
+    examples.main([*root, "--continue"])
+    assert seen == [
+        (tmp_path, 9.0, 2, ["pinned-week"], True, False),
+        (tmp_path, 9.0, 2, None, False, False),
+        (tmp_path, 9.0, 2, None, False, True),
+    ]
     with pytest.raises(SystemExit):
         examples.main([*root, "--only", "no-such-week"])
