@@ -1145,6 +1145,7 @@ def solve(
     # a start's interchangeable groups need not run in order of their ids
     ctx.order_twins(not started and _twins_ordered(settings, len(proto.variables)))
     settings = _probing(settings, len(proto.variables))
+    _add_hints(ctx, hint)  # replaced by the best schedule once there is one
     build_seconds = time.monotonic() - t_build
     log.info(
         "model: %d variables, %d constraints, built in %.2fs",
@@ -1163,7 +1164,8 @@ def solve(
         )
         held, best, hint = best, before_start, hint_before_start
         first_fit = best
-    _add_hints(ctx, hint)  # replaced by the best schedule once there is one
+        ctx.model.clear_hints()
+        _add_hints(ctx, hint)
     repair_rounds = 0
     if best is None and hint is not None and settings.repair and settings.neighbourhood_search:
         if _refuted(ctx, settings, clock, run):
@@ -1292,7 +1294,7 @@ def solve(
     if relax and relaxed is None and searched:
         relaxed = _relaxation_bound(instance, settings, clock, run, parts)
         recorder.floor = max(floor, relaxed)
-    if limits:  # (there is a schedule: limits are drawn around the first fit)
+    if limits:  # (there is a schedule: limits are drawn around the schedules in hand)
         # A restriction of the week: its bound and its optimum are not the week's.
         bound, status = None, Status.FEASIBLE
     if held is not None and (best is None or held.objective < best.objective):
