@@ -4,12 +4,15 @@ Every cost term is non-negative and each participant owns some of them, so
 the least each person's own terms can cost, summed over people, bounds the
 whole objective.  Per person the argument is short:
 
-* served in full, they attend at least the minutes their plan asks for, and a
-  day holds no more than the minutes they are free in program hours (and
-  their ``max_hours_per_day``): so they come in on at least as many days as
-  their roomiest days need; and a member of a group attends each of its
+* served in full, they attend at least the minutes their plan asks for, on
+  days that can each hold their daily minimum (``min_hours_per_day``) within
+  the minutes they are free in program hours (and their ``max_hours_per_day``),
+  at most ``max_days`` of them; a member of a group attends each of its
   meetings, each on its own day, so a plan with group (or education) hours
   takes at least as many days as the groups that can give those hours meet;
+  and the minutes their preferred windows on those days cannot hold, the daily
+  minimum included, are minutes outside them.  The cheapest set of days (at
+  most 2^7 of them) prices that;
 * not served in full, they cost ``participant_short`` and are short of
   ``min_hours`` by at least what even their roomiest days cannot hold.
 
@@ -18,6 +21,9 @@ restriction, so the solver reports it when its own search proves less.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
 
 from iopsched.instance import Instance, Participant, minutes_of
 from iopsched.model.grid import eligible_for_group
@@ -67,30 +73,62 @@ def days_for_groups(inst: Instance, p: Participant, kind: str, need: int) -> int
     return None
 
 
+def preferred_capacity(inst: Instance, p: Participant) -> list[int] | None:
+    """Most minutes each day can hold inside this participant's preferred windows (and
+    no more than :func:`daily_capacity`), Monday first; None when they name none, so
+    that no minute costs ``outside_preferred``."""
+    if not p.preferred:
+        return None
+    inside = free_minutes_by_day(
+        intersect_spans(
+            intersect_spans(windows_union(p.preferred), windows_union(p.availability)),
+            windows_union(inst.program_hours),
+        )
+    )
+    return [min(i, c) for i, c in zip(inside, daily_capacity(inst, p), strict=True)]
+
+
+def fewest_outside(days: Sequence[int], need: int, low: int, pref: Sequence[int]) -> int:
+    """Fewest attended minutes outside the preferred windows when ``need`` minutes are
+    spread over ``days``, each getting at least ``low``: a day's first ``low`` minutes
+    spill outside where its preferred minutes ``pref`` are fewer, and minutes beyond
+    every day's preferred room spill outside too."""
+    spill = sum(max(0, low - pref[d]) for d in days)
+    room = sum(max(0, pref[d] - low) for d in days)
+    return spill + max(0, need - low * len(days) - room)
+
+
 def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
     """The least this participant's own cost terms can add up to in any schedule."""
     plan = p.plan
     need = minutes_for_full_plan(p)
     if need == 0:
         return 0
-    caps = sorted((c for c in daily_capacity(inst, p) if c > 0), reverse=True)  # roomiest first
-    if p.max_days is not None:
-        caps = caps[: p.max_days]
-    most = min(sum(caps), minutes_of(plan.max_hours))
+    caps = daily_capacity(inst, p)
+    low = minutes_of(p.min_hours_per_day or 0)
+    # a day that cannot hold the daily minimum is a day they cannot attend at all
+    usable = [d for d in range(len(caps)) if caps[d] > 0 and caps[d] >= low]
+    most_days = len(usable) if p.max_days is None else min(p.max_days, len(usable))
+    roomiest = sorted((caps[d] for d in usable), reverse=True)[:most_days]
+    most = min(sum(roomiest), minutes_of(plan.max_hours))
     # not served in full: the participant_short term, and min_hours short by what no week holds
     short = w.participant_short + w.min_hours_short * max(0, minutes_of(plan.min_hours) - most)
     group_days = days_for_groups(inst, p, "group", minutes_of(plan.group_hours or 0))
     education_days = days_for_groups(inst, p, "education", minutes_of(plan.education_hours or 0))
     if need > most or group_days is None or education_days is None:
         return short
-    held, days = 0, 0
-    while held < need:  # the roomiest days first: the fewest days that can hold the plan
-        held += caps[days]
-        days += 1
-    days = max(days, group_days, education_days)
-    if days > len(caps):  # more days than they can come in on (max_days, free days)
-        return short
-    return min(w.attendance_day * days, short)
+    fewest = max(1, group_days, education_days)
+    pref = preferred_capacity(inst, p)
+    best = short
+    for k in range(fewest, most_days + 1):  # served in full on k days: which k days?
+        if w.attendance_day * k >= best:
+            break
+        for days in combinations(usable, k):
+            if sum(caps[d] for d in days) < need:
+                continue
+            outside = 0 if pref is None else fewest_outside(days, need, low, pref)
+            best = min(best, w.attendance_day * k + w.outside_preferred * outside)
+    return best
 
 
 def cost_floor(inst: Instance) -> int:

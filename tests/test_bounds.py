@@ -31,7 +31,8 @@ def test_the_plan_parts_count_when_they_ask_more_than_min_hours(tiny):
     plan = tiny["participants"][1]["plan"]
     plan.update(min_hours=1, group_hours=3, individual={"sessions": 1, "minutes": 90})
     assert minutes_for_full_plan(make(tiny).participant_by_id["P2"]) == 270
-    assert floor_of(tiny, "P2") == 120  # 270 min: more than one 240-min evening
+    # 270 min: more than one 240-min evening, and 90 more than Monday's preferred 180
+    assert floor_of(tiny, "P2") == 120 + 90
 
 
 def test_a_daily_cap_that_cannot_hold_the_plan_leaves_them_short(tiny):
@@ -55,6 +56,42 @@ def test_only_free_minutes_inside_program_hours_count(tiny):
     assert floor_of(tiny, "P1") == 60
     p1["plan"]["min_hours"] = 3
     assert floor_of(tiny, "P1") == 2400 + 20 * 60
+
+
+def test_a_day_that_cannot_hold_the_daily_minimum_is_not_a_day_they_come(tiny):
+    p1 = tiny["participants"][0]
+    p1["plan"].update(min_hours=7, max_hours=8)  # 420 min: Monday's 240 and Wednesday's
+    assert floor_of(tiny, "P1") == 120
+    p1["availability"][1]["end"] = "19:00"  # Wednesday now holds 120 min
+    p1["min_hours_per_day"] = 3  # and a day they come gives at least 180
+    assert floor_of(tiny, "P1") == 2400 + 20 * (420 - 240)
+
+
+def test_minutes_the_preferred_windows_cannot_hold_cost_outside_preferred(tiny):
+    # P2 asks for 180 min and prefers Monday 18:00-20:00 (120 min): on Monday alone 60
+    # minutes fall outside (60 + 60); adding Wednesday moves them, not the cost, and
+    # adds a day (120 + 60).
+    tiny["participants"][1]["preferred"] = [{"day": "mon", "start": "18:00", "end": "20:00"}]
+    assert floor_of(tiny, "P2") == 60 + 60
+    tiny["weights"] = {"outside_preferred": 5}
+    assert floor_of(tiny, "P2") == 60 + 5 * 60
+
+
+def test_a_daily_minimum_outside_the_preferred_windows_costs_on_every_day(tiny):
+    # At least 180 min on a day they come, preferring Monday 17:00-19:00: Monday
+    # spills 60 outside; Wednesday, with nothing preferred, would spill all 180.
+    p2 = tiny["participants"][1]
+    p2["preferred"] = [{"day": "mon", "start": "17:00", "end": "19:00"}]
+    p2["min_hours_per_day"] = 3
+    assert floor_of(tiny, "P2") == 60 + 60
+    p2["plan"].update(min_hours=5, max_hours=6)  # two days now: 60 + 180 outside
+    assert floor_of(tiny, "P2") == 120 + 240
+
+
+def test_without_preferred_windows_no_minute_is_outside(tiny):
+    tiny["participants"][1]["preferred"] = None
+    tiny["participants"][1]["plan"].update(min_hours=7, max_hours=8)
+    assert floor_of(tiny, "P2") == 120
 
 
 def test_the_floor_follows_the_weeks_weights(tiny):
