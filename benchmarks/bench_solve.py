@@ -63,6 +63,7 @@ VARIANTS = {
     "served-turn-tenth": {"served_track_share": 0.1},
     "served-turn-third": {"served_track_share": 1 / 3},
     "served-turn-half": {"served_track_share": 0.5},
+    "served-turn-twentieth": {"served_track_share": 0.05},
     # experiment: that window never ends for want of a gain, only at its share or its wait
     "served-no-stall": {"served_first_stall": 1.0},
     # that window on weeks of at most 30,000 variables (the default until 2026-11-28, when the
