@@ -16,6 +16,15 @@ whole objective.  Per person the argument is short:
 * not served in full, they cost ``participant_short`` and are short of
   ``min_hours`` by at least what even their roomiest days cannot hold.
 
+One coupling between people is cheap to price.  Groups of a kind that few
+meetings serve (a track's psychoeducation, often one or two meetings a week)
+meet on at most as many days as they have meetings, the same days for all
+their members: everyone who needs those hours is served in full only on a set
+of days that holds enough of those days, on which they can make a meeting.
+Trying every choice of those days (at most 7 choose 6) and, for each, each
+person's cheapest set of days that holds them, or their cost left short,
+gives the least those people can cost together.
+
 It holds for every week, including large weeks whose model is a
 restriction, so the solver reports it when its own search proves less.
 """
@@ -25,9 +34,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
-from iopsched.instance import Instance, Participant, minutes_of
+from iopsched.instance import Group, Instance, Participant, minutes_of
 from iopsched.model.grid import eligible_for_group
-from iopsched.timegrid import free_minutes_by_day, intersect_spans, windows_union
+from iopsched.timegrid import (
+    DAYS,
+    MINUTES_PER_DAY,
+    free_minutes_by_day,
+    intersect_spans,
+    windows_union,
+)
 from iopsched.weights import Weights
 
 
@@ -98,12 +113,14 @@ def fewest_outside(days: Sequence[int], need: int, low: int, pref: Sequence[int]
     return spill + max(0, need - low * len(days) - room)
 
 
-def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
-    """The least this participant's own cost terms can add up to in any schedule."""
+def day_options(inst: Instance, p: Participant, w: Weights) -> tuple[int, list[tuple[int, int]]]:
+    """What this participant's own cost terms add up to at least: not served in full, and
+    served in full on each set of days that can hold their plan (its cost and its days as
+    bits, Monday the lowest), cheapest first."""
     plan = p.plan
     need = minutes_for_full_plan(p)
     if need == 0:
-        return 0
+        return 0, []
     caps = daily_capacity(inst, p)
     low = minutes_of(p.min_hours_per_day or 0)
     # a day that cannot hold the daily minimum is a day they cannot attend at all
@@ -116,22 +133,99 @@ def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
     group_days = days_for_groups(inst, p, "group", minutes_of(plan.group_hours or 0))
     education_days = days_for_groups(inst, p, "education", minutes_of(plan.education_hours or 0))
     if need > most or group_days is None or education_days is None:
-        return short
+        return short, []
     fewest = max(1, group_days, education_days)
     pref = preferred_capacity(inst, p)
-    best = short
+    options = []
     for k in range(fewest, most_days + 1):  # served in full on k days: which k days?
-        if w.attendance_day * k >= best:
+        if w.attendance_day * k >= short:
             break
         for days in combinations(usable, k):
             if sum(caps[d] for d in days) < need:
                 continue
             outside = 0 if pref is None else fewest_outside(days, need, low, pref)
-            best = min(best, w.attendance_day * k + w.outside_preferred * outside)
-    return best
+            cost = w.attendance_day * k + w.outside_preferred * outside
+            if cost < short:
+                options.append((cost, sum(1 << d for d in days)))
+    options.sort()
+    return short, options
+
+
+def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
+    """The least this participant's own cost terms can add up to in any schedule."""
+    short, options = day_options(inst, p, w)
+    return min([short] + [cost for cost, _ in options[:1]])
+
+
+def meeting_days(inst: Instance, p: Participant, minutes: int) -> int:
+    """Days (bits, Monday the lowest) on which the participant is free, inside program
+    hours, for ``minutes`` in a row."""
+    free = intersect_spans(windows_union(p.availability), windows_union(inst.program_hours))
+    days = 0
+    for a, b in free:
+        while a < b:  # a span may run past midnight: one day at a time
+            end = min(b, (a // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY)
+            if end - a >= minutes:
+                days |= 1 << (a // MINUTES_PER_DAY)
+            a = end
+    return days
+
+
+def scarce_groups(inst: Instance) -> list[tuple[str, list[Group]]]:
+    """Groups of one kind that share people (linked through the people open to them),
+    whose meetings add up to fewer than the days of a week: their meetings fall on
+    at most that many days, whoever attends them.  Each with its kind."""
+    out = []
+    for kind in ("education", "group"):
+        groups = [g for g in inst.groups if g.kind == kind]
+        open_to = {
+            g.id: {p.id for p in inst.participants if eligible_for_group(p, g)} for g in groups
+        }
+        linked: list[tuple[set[str], list[Group]]] = []
+        for g in groups:
+            joined = [c for c in linked if c[0] & open_to[g.id]]
+            people, members = set(open_to[g.id]), [g]
+            for c in joined:
+                people |= c[0]
+                members += c[1]
+                linked.remove(c)
+            linked.append((people, members))
+        out += [(kind, c[1]) for c in linked if sum(g.meetings_per_week for g in c[1]) < len(DAYS)]
+    return out
 
 
 def cost_floor(inst: Instance) -> int:
     """A lower bound on the objective of every schedule of this week (see the module)."""
     w = Weights.resolve(inst.weights)
-    return sum(participant_floor(inst, p, w) for p in inst.participants)
+    options = {p.id: day_options(inst, p, w) for p in inst.participants}
+    floor = {pid: min([short] + [c for c, _ in opts[:1]]) for pid, (short, opts) in options.items()}
+    total = sum(floor.values())
+    counted: set[str] = set()  # each person shares the days of one set of scarce groups
+    for kind, groups in scarce_groups(inst):
+        field = "group_hours" if kind == "group" else "education_hours"
+        ties = []  # (person, days their groups' meetings must take, days they can make one)
+        for p in inst.participants:
+            need = minutes_of(getattr(p.plan, field) or 0)
+            mine = [g for g in groups if eligible_for_group(p, g)]
+            if p.id in counted or need <= 0 or not mine:
+                continue
+            k = days_for_groups(inst, p, kind, need)
+            if k is None:  # no group can give them the hours: short, as the floor says
+                continue
+            can = meeting_days(inst, p, min(g.duration_minutes for g in mine))
+            ties.append((p.id, k, can))
+        if not ties:
+            continue
+        counted |= {pid for pid, _, _ in ties}
+        alone = sum(floor[pid] for pid, _, _ in ties)
+        meetings = sum(g.meetings_per_week for g in groups)
+        best = None
+        for held in combinations(range(len(DAYS)), meetings):  # the days the groups meet
+            mask = sum(1 << d for d in held)
+            cost = 0
+            for pid, k, can in ties:
+                short, opts = options[pid]
+                cost += next((c for c, days in opts if (days & mask & can).bit_count() >= k), short)
+            best = cost if best is None else min(best, cost)
+        total += best - alone
+    return total

@@ -169,3 +169,45 @@ def test_group_hours_no_open_group_can_give_leave_them_short(tiny):
     tiny["groups"][0]["tags_required"] = []
     tiny["participants"][0]["max_days"] = 1  # G1's two meetings need two days
     assert floor_of(tiny, "P1") == 2400
+
+
+def one_education_meeting(tiny, p2_days: list[str]) -> dict:
+    """The tiny week with one psychoeducation meeting a week and two people who each need
+    its hour: P1 free on Monday, P2 on ``p2_days``."""
+    tiny["groups"] = [
+        {
+            "id": "E",
+            "kind": "education",
+            "duration_minutes": 60,
+            "meetings_per_week": 1,
+            "min_size": 1,
+            "max_size": 8,
+        }
+    ]
+    for p, days in zip(tiny["participants"], (["mon"], p2_days), strict=True):
+        p["availability"] = [{"day": d, "start": "17:00", "end": "21:00"} for d in days]
+        p["plan"] = {"min_hours": 1, "max_hours": 2, "education_hours": 1}
+        p.pop("preferred", None)
+    return tiny
+
+
+def test_people_who_share_one_meeting_share_its_day(tiny):
+    # Each alone: one day, 60.  Together: the one meeting is on Monday or on Wednesday,
+    # so one of them is short (participant_short; no min_hours short, a day holds 240).
+    inst = make(one_education_meeting(tiny, ["wed"]))
+    w = Weights.resolve(inst.weights)
+    assert [participant_floor(inst, p, w) for p in inst.participants] == [60, 60]
+    assert cost_floor(inst) == 60 + 2400
+    # the optimum also prices the hour and the minutes the other goes without, and the
+    # busiest therapist's hour (20)
+    sol = solve(inst, time_limit=10, workers=1)
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == 60 + 2400 + 10 * 60 + 20 * 60 + 20
+    assert sol.bound >= cost_floor(inst)
+
+
+def test_people_who_can_meet_on_a_common_day_cost_what_they_cost_alone(tiny):
+    inst = make(one_education_meeting(tiny, ["mon", "wed"]))
+    assert cost_floor(inst) == 60 + 60
+    sol = solve(inst, time_limit=10, workers=1)
+    assert sol.status is Status.OPTIMAL and sol.objective == 120 + 20
