@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 
 import bench_solve
 import capacity_bound
+import day_bound
 import fixed_times
 import ladder
 import pinned_weeks
@@ -210,6 +211,45 @@ def test_capacity_bound_prices_one_therapist_hour_for_four_people(tiny):
     sol = solve(week, time_limit=10, workers=1)
     assert sol.status is Status.OPTIMAL
     assert sol.objective == bound + 20  # and the busiest therapist's 10 % of their week
+
+
+def day_bound_of(week) -> tuple[str, float]:
+    from iopsched.model.grid import Candidates
+    from iopsched.relaxation import track_ids
+
+    (ids,) = track_ids(week)
+    solver = day_bound.cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 10
+    code = solver.solve(day_bound.day_model(week, Candidates(week), ids))
+    return solver.status_name(code), round(solver.objective_value)
+
+
+def test_day_bound_sees_that_a_group_takes_its_members_days(tiny):
+    # The floor lets each come in one evening; but P2's 3 h can only come from G1, which
+    # meets on both evenings, and P1's 4 h need it too (3 h) beside the 1 h session.
+    week = make(tiny)
+    assert cost_floor(week) == 120
+    assert day_bound_of(week) == ("OPTIMAL", 2 * 120)  # the optimum is 410
+
+
+def test_day_bound_sees_who_cannot_join_the_one_group_that_gives_their_hours(tiny):
+    # P2, free on Monday only, cannot join G1 (it meets on Wednesday too), their one way
+    # to their hours: short, which the floor does not see (it prices them one Monday).
+    # Without P2, G1 is too small to run and P1 is short too (the optimum, 12,080); the
+    # day bound lets someone short fill a place, so it sees only P2.
+    tiny["participants"][1]["availability"] = [MON_WED[0]]
+    week = make(tiny)
+    sol = solve(week, time_limit=10, workers=1)
+    assert sol.status is Status.OPTIMAL
+    assert day_bound_of(week) == ("OPTIMAL", 2 * 60 + 2400)
+    assert cost_floor(week) == 2 * 60 < 2 * 60 + 2400 < sol.objective
+
+
+def test_day_bound_runs_on_a_tiny_week(tmp_path, tiny, capsys):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(tiny))
+    day_bound.main([str(path), "--seconds", "2"])
+    assert "day bound 240, found 240" in capsys.readouterr().out
 
 
 def test_pins_copied_from_a_schedule_are_all_kept_by_that_schedule():
