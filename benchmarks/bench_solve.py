@@ -83,6 +83,8 @@ VARIANTS = {
     "people-cap-20": {"round_people": 20},
     # the first fit alone, without its variants (the default before 2026-11-26)
     "no-first-fit-variants": {"first_fit_share": 0.0},
+    # experiment: variants of the first fit for a tenth of the limit instead of 3 %
+    "first-fit-tenth": {"first_fit_share": 0.1},
     "full-probing": {"probing_work": None},  # CP-SAT's default probing in every week
     "probing-cut-everywhere": {"probing_cut_above": None},
     "no-staffing": {"staffing_rounds": False},

@@ -38,7 +38,7 @@ import time
 from ortools.sat.python import cp_model
 
 from iopsched import load_instance
-from iopsched.bounds import daily_capacity, day_options
+from iopsched.bounds import daily_capacity, day_options, participant_floor
 from iopsched.instance import Instance, minutes_of
 from iopsched.model.grid import Candidates, eligible_for_group
 from iopsched.relaxation import track_ids
@@ -149,10 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         w = Weights.resolve(inst.weights)
         proven = found = floor = 0.0
         for ids in track_ids(inst):
-            own = sum(
-                min([s] + [c for c, _ in o[:1]])
-                for s, o in (day_options(inst, inst.participant_by_id[i], w) for i in ids)
-            )
+            own = sum(participant_floor(inst, inst.participant_by_id[i], w) for i in ids)
             began = time.monotonic()
             solver = cp_model.CpSolver()
             solver.parameters.max_time_in_seconds = args.seconds

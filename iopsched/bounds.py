@@ -151,10 +151,14 @@ def day_options(inst: Instance, p: Participant, w: Weights) -> tuple[int, list[t
     return short, options
 
 
+def cheapest(short: int, options: list[tuple[int, int]]) -> int:
+    """The least of :func:`day_options`: their cheapest days, or their cost left short."""
+    return options[0][0] if options else short
+
+
 def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
     """The least this participant's own cost terms can add up to in any schedule."""
-    short, options = day_options(inst, p, w)
-    return min([short] + [cost for cost, _ in options[:1]])
+    return cheapest(*day_options(inst, p, w))
 
 
 def meeting_days(inst: Instance, p: Participant, minutes: int) -> int:
@@ -198,7 +202,7 @@ def cost_floor(inst: Instance) -> int:
     """A lower bound on the objective of every schedule of this week (see the module)."""
     w = Weights.resolve(inst.weights)
     options = {p.id: day_options(inst, p, w) for p in inst.participants}
-    floor = {pid: min([short] + [c for c, _ in opts[:1]]) for pid, (short, opts) in options.items()}
+    floor = {pid: cheapest(*found) for pid, found in options.items()}
     total = sum(floor.values())
     counted: set[str] = set()  # each person shares the days of one set of scarce groups
     for kind, groups in scarce_groups(inst):
