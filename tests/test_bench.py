@@ -14,6 +14,8 @@ from conftest import MON_WED, make
 from iopsched import solve, validate
 from iopsched.bounds import cost_floor
 from iopsched.io import dump_model, write_json_atomic
+from iopsched.model.grid import Candidates
+from iopsched.relaxation import track_ids
 from iopsched.solution import Solution, Status
 from iopsched.validator import assess
 
@@ -214,9 +216,6 @@ def test_capacity_bound_prices_one_therapist_hour_for_four_people(tiny):
 
 
 def day_bound_of(week) -> tuple[str, float]:
-    from iopsched.model.grid import Candidates
-    from iopsched.relaxation import track_ids
-
     (ids,) = track_ids(week)
     solver = day_bound.cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = 10
