@@ -163,6 +163,24 @@ class SolverSettings(BaseModel):
         le=1,
         description="the most one track's turn in that window takes, as a share of the limit",
     )
+    served_every_line: bool = Field(
+        default=False,
+        description=(
+            "experiment: that window also counts the minutes short of every plan line, not "
+            "only of min_hours (a missing 1:1 session as its minutes), so that CP-SAT sees "
+            "progress on a person before their plan is met in full"
+        ),
+    )
+    served_turn_stall: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description=(
+            "experiment: a track's turn in that window ends once it has found nothing better "
+            "for this share of the limit (at least 2 s), leaving the rest of the window to "
+            "the next track; None: a turn ends by served_first_stall like the window"
+        ),
+    )
     twin_order: bool | None = Field(
         default=None,
         description=(
@@ -773,7 +791,7 @@ def most_served_search(
 ) -> tuple[cp_model.CpModel, cp_model.CpSolver]:
     """The most-served window's model (:func:`iopsched.model.served.most_fully_served`, the
     hints of ``ctx`` included) and CP-SAT configured to search it for ``seconds``."""
-    return most_fully_served(ctx), _served_solver(settings, seconds)
+    return most_fully_served(ctx, settings.served_every_line), _served_solver(settings, seconds)
 
 
 def _served_solver(settings: SolverSettings, seconds: float) -> cp_model.CpSolver:
@@ -812,6 +830,14 @@ def _serve_most(
     return _serve_most_by_track(ctx, parts, best, every, seconds, settings, clock, run, better)
 
 
+def _served_stall(settings: SolverSettings, share: float | None = None) -> float:
+    """Seconds without a better schedule that end a most-served search: ``share`` of the
+    limit, at least 2 s, or by default ``served_first_stall`` of it, at least 3 s."""
+    if share is None:
+        return max(3.0, settings.served_first_stall * settings.time_limit)
+    return max(2.0, share * settings.time_limit)
+
+
 def _served_window(
     ctx: Ctx,
     model: cp_model.CpModel,
@@ -821,11 +847,12 @@ def _served_window(
     clock: _Clock,
     run: _Run,
     better: Callable[[_Found], None],
+    stall_share: float | None = None,
 ) -> _ServedWatch:
     """One most-served search of ``model`` from ``best``, ended by the time limit, a proof,
-    or a stall (``served_first_stall``, ``served_first_wait``)."""
+    or a stall (:func:`_served_stall` of ``stall_share``; ``served_first_wait``)."""
     watch = _ServedWatch(ctx, best, better)
-    stall = max(3.0, settings.served_first_stall * settings.time_limit)
+    stall = _served_stall(settings, stall_share)
     wait = settings.served_first_wait * settings.time_limit
     started = time.monotonic()
 
@@ -888,10 +915,12 @@ def _serve_most_by_track(
         if i is None:
             break
         model = models.model(best.sessions, parts[i])
-        model.minimize(served_objective(ctx))
+        model.minimize(served_objective(ctx, settings.served_every_line))
         solver = _served_solver(settings, min(left, turn))
         solver.parameters.random_seed = settings.seed + turns
-        watch = _served_window(ctx, model, solver, best, settings, clock, run, better)
+        watch = _served_window(
+            ctx, model, solver, best, settings, clock, run, better, settings.served_turn_stall
+        )
         turns += 1
         log.debug("most-served turn %d: a track of %d", turns, len(parts[i].participants))
         if (values := watch.values) is not None:

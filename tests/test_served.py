@@ -11,7 +11,12 @@ from ortools.sat.python import cp_model
 from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.model.build import build_model
 from iopsched.model.lns import Neighbourhood
-from iopsched.model.served import PERSON_MINUTES, most_fully_served, not_fully_served
+from iopsched.model.served import (
+    PERSON_MINUTES,
+    most_fully_served,
+    not_fully_served,
+    served_objective,
+)
 from iopsched.solver import (
     _Clock,
     _Found,
@@ -19,6 +24,7 @@ from iopsched.solver import (
     _next_track,
     _Run,
     _serve_most,
+    _served_stall,
     _window_over,
     most_served_search,
 )
@@ -63,6 +69,31 @@ def test_the_count_is_of_people_not_fully_served():
     assert solver.objective_value == PERSON_MINUTES + 60
     unmet, _ = assess(week, _found(ctx, solver.value).sessions)
     assert len({row.participant for row in unmet}) == 1
+
+
+def test_every_line_also_counts_the_minutes_of_a_missing_session():
+    """By hand: the one left short misses 60 minutes of min_hours and one 60-minute
+    individual session, so counting every line adds 60 to the default count."""
+    ctx = build_model(_one_therapist_two_hours())
+    counts = {}
+    for every_line in (False, True):
+        model = most_fully_served(ctx, every_line)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        assert solver.solve(model) == cp_model.OPTIMAL
+        counts[every_line] = solver.objective_value
+        assert solver.value(served_objective(ctx, every_line)) == counts[every_line]
+    assert counts == {False: PERSON_MINUTES + 60, True: PERSON_MINUTES + 60 + 60}
+
+
+def test_a_turn_may_end_sooner_than_the_window():
+    """The window stalls after served_first_stall of the limit (9 s of 60, at least 3 s);
+    a track's turn, given served_turn_stall, after that share (3 s of 60, at least 2 s)."""
+    settings = SolverSettings(time_limit=60)
+    assert _served_stall(settings) == 9.0
+    assert _served_stall(SolverSettings(time_limit=10)) == 3.0
+    assert _served_stall(settings, 0.05) == 3.0
+    assert _served_stall(SolverSettings(time_limit=10), 0.05) == 2.0
 
 
 def test_the_window_hands_on_schedules_that_cost_less_by_the_weeks_objective():
