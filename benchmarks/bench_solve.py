@@ -66,8 +66,6 @@ VARIANTS = {
     "served-turn-twentieth": {"served_track_share": 0.05},
     # experiment: that window never ends for want of a gain, only at its share or its wait
     "served-no-stall": {"served_first_stall": 1.0},
-    # experiment: that window counts the minutes short of every plan line
-    "served-every-line": {"served_every_line": True},
     # experiment: a track's turn ends after 5 % of the limit without a gain (3 s of 60)
     "served-turn-stall": {"served_turn_stall": 0.05},
     # that window on weeks of at most 30,000 variables (the default until 2026-11-28, when the

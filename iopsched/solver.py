@@ -163,14 +163,6 @@ class SolverSettings(BaseModel):
         le=1,
         description="the most one track's turn in that window takes, as a share of the limit",
     )
-    served_every_line: bool = Field(
-        default=False,
-        description=(
-            "experiment: that window also counts the minutes short of every plan line, not "
-            "only of min_hours (a missing 1:1 session as its minutes), so that CP-SAT sees "
-            "progress on a person before their plan is met in full"
-        ),
-    )
     served_turn_stall: float | None = Field(
         default=None,
         gt=0,
@@ -791,7 +783,7 @@ def most_served_search(
 ) -> tuple[cp_model.CpModel, cp_model.CpSolver]:
     """The most-served window's model (:func:`iopsched.model.served.most_fully_served`, the
     hints of ``ctx`` included) and CP-SAT configured to search it for ``seconds``."""
-    return most_fully_served(ctx, settings.served_every_line), _served_solver(settings, seconds)
+    return most_fully_served(ctx), _served_solver(settings, seconds)
 
 
 def _served_solver(settings: SolverSettings, seconds: float) -> cp_model.CpSolver:
@@ -915,7 +907,7 @@ def _serve_most_by_track(
         if i is None:
             break
         model = models.model(best.sessions, parts[i])
-        model.minimize(served_objective(ctx, settings.served_every_line))
+        model.minimize(served_objective(ctx))
         solver = _served_solver(settings, min(left, turn))
         solver.parameters.random_seed = settings.seed + turns
         watch = _served_window(

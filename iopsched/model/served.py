@@ -27,26 +27,16 @@ def not_fully_served(ctx: Ctx) -> list[cp_model.IntVar]:
     ]
 
 
-def served_objective(ctx: Ctx, every_line: bool = False) -> cp_model.LinearExprT:
-    """The people not fully served, then the minutes short of plan minimums (``every_line``:
-    of every plan line, a missing 1:1 session counted as its minutes)."""
-    if not every_line:
-        short = [t.expr for t in ctx.terms if t.rule == "min_hours_short"]
-        return PERSON_MINUTES * sum(not_fully_served(ctx)) + sum(short)
-    plans = {pid: p.plan for pid, p in ctx.instance.participant_by_id.items()}
-    minutes = [
-        line.short
-        if line.per_hour
-        else getattr(plans[line.participant], line.requirement).minutes * line.short
-        for line in ctx.plan_lines
-    ]
-    return PERSON_MINUTES * sum(not_fully_served(ctx)) + sum(minutes)
+def served_objective(ctx: Ctx) -> cp_model.LinearExprT:
+    """The people not fully served, then the minutes short of plan minimums."""
+    short = [t.expr for t in ctx.terms if t.rule == "min_hours_short"]
+    return PERSON_MINUTES * sum(not_fully_served(ctx)) + sum(short)
 
 
-def most_fully_served(ctx: Ctx, every_line: bool = False) -> cp_model.CpModel:
+def most_fully_served(ctx: Ctx) -> cp_model.CpModel:
     """A copy of the week's model, hints included, that minimises :func:`served_objective`
     (the copy keeps every variable's index, so a schedule reads out as from the week's own
     model)."""
     model = ctx.model.clone()
-    model.minimize(served_objective(ctx, every_line))
+    model.minimize(served_objective(ctx))
     return model
