@@ -66,8 +66,9 @@ VARIANTS = {
     "served-turn-twentieth": {"served_track_share": 0.05},
     # experiment: that window never ends for want of a gain, only at its share or its wait
     "served-no-stall": {"served_first_stall": 1.0},
-    # experiment: a track's turn ends after 5 % of the limit without a gain (3 s of 60)
-    "served-turn-stall": {"served_turn_stall": 0.05},
+    # a track's turn ends only as the window does (9 s of 60 without a gain), the default
+    # until 2026-11-29; today a turn ends after 5 % of the limit without a gain (3 s of 60)
+    "served-turn-no-stall": {"served_turn_stall": None},
     # that window on weeks of at most 30,000 variables (the default until 2026-11-28, when the
     # window was measured better on 200-person weeks); served-any-size is today's default
     "served-up-to-30000": {"served_first_up_to": 30000},

@@ -66,14 +66,13 @@ def test_the_count_is_of_people_not_fully_served():
     assert len({row.participant for row in unmet}) == 1
 
 
-def test_a_turn_may_end_sooner_than_the_window():
+def test_a_turn_ends_sooner_than_the_window():
     """The window stalls after served_first_stall of the limit (9 s of 60, at least 3 s);
-    a track's turn, given served_turn_stall, after that share (3 s of 60, at least 2 s)."""
-    settings = SolverSettings(time_limit=60)
-    assert _served_stall(settings) == 9.0
-    assert _served_stall(SolverSettings(time_limit=10)) == 3.0
-    assert _served_stall(settings, 0.05) == 3.0
-    assert _served_stall(SolverSettings(time_limit=10), 0.05) == 2.0
+    a track's turn after served_turn_stall of it (by default 3 s of 60, at least 2 s)."""
+    for limit, window, turn in ((60, 9.0, 3.0), (10, 3.0, 2.0)):
+        settings = SolverSettings(time_limit=limit)
+        assert _served_stall(settings) == window
+        assert _served_stall(settings, settings.served_turn_stall) == turn
 
 
 def test_the_window_hands_on_schedules_that_cost_less_by_the_weeks_objective():
