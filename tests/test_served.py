@@ -8,6 +8,7 @@ import time
 import pytest
 from ortools.sat.python import cp_model
 
+import iopsched.solver as solver_module
 from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.model.build import build_model
 from iopsched.model.lns import Neighbourhood
@@ -201,6 +202,34 @@ def test_tracks_take_turns_and_reach_the_weeks_optimum(by_track, caplog):
     assert found.objective == solution.objective
     unmet, _ = assess(week, found.sessions)
     assert len({row.participant for row in unmet}) == 1
+
+
+@pytest.mark.parametrize("turn_stall", [0.05, None])
+def test_each_turn_ends_by_the_turn_stall(turn_stall, monkeypatch):
+    """Every track's turn is a window ended by served_turn_stall (None: by the window's
+    own stall), and the turns still serve two of the three."""
+    shares = []
+    window = solver_module._served_window
+
+    def recorded(*args):
+        shares.append(args[8])  # a turn passes its stall share after the window's arguments
+        return window(*args)
+
+    monkeypatch.setattr(solver_module, "_served_window", recorded)
+    week = _cap_of_two_hours()
+    ctx = build_model(week)
+    unmet, terms = assess(week, [])
+    settings = SolverSettings(time_limit=10, workers=1, served_turn_stall=turn_stall)
+    found = _serve_most(
+        ctx,
+        _Found([], unmet, terms),
+        settings,
+        _Clock(settings, time.monotonic()),
+        _Run(),
+        lambda f: None,
+    )
+    assert shares == [turn_stall] * 3
+    assert len({row.participant for row in found.unmet}) == 1
 
 
 def test_the_next_turn_goes_to_the_track_with_most_people_short():
