@@ -841,6 +841,7 @@ def _served_window(
     clock: _Clock,
     run: _Run,
     better: Callable[[_Found], None],
+    *,
     stall_share: float | None = None,
 ) -> _ServedWatch:
     """One most-served search of ``model`` from ``best``, ended by the time limit, a proof,
@@ -912,8 +913,9 @@ def _serve_most_by_track(
         model.minimize(served_objective(ctx))
         solver = _served_solver(settings, min(left, turn))
         solver.parameters.random_seed = settings.seed + turns
+        share = settings.served_turn_stall
         watch = _served_window(
-            ctx, model, solver, best, settings, clock, run, better, settings.served_turn_stall
+            ctx, model, solver, best, settings, clock, run, better, stall_share=share
         )
         turns += 1
         log.debug("most-served turn %d: a track of %d", turns, len(parts[i].participants))

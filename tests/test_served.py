@@ -211,9 +211,9 @@ def test_each_turn_ends_by_the_turn_stall(turn_stall, monkeypatch):
     shares = []
     window = solver_module._served_window
 
-    def recorded(*args):
-        shares.append(args[8])  # a turn passes its stall share after the window's arguments
-        return window(*args)
+    def recorded(*args, stall_share=None):
+        shares.append(stall_share)
+        return window(*args, stall_share=stall_share)
 
     monkeypatch.setattr(solver_module, "_served_window", recorded)
     week = _cap_of_two_hours()
