@@ -73,8 +73,10 @@ VARIANTS = {
     # window was measured better on 200-person weeks); served-any-size is today's default
     "served-up-to-30000": {"served_first_up_to": 30000},
     "served-any-size": {"served_first_up_to": None},
-    # experiment: that window also on weeks searched with candidate limits (300 people or more)
-    "served-limited": {"served_first_limited": True},
+    # that window skipped on weeks searched with candidate limits (300 people or more), the
+    # default until 2026-11-29; today it runs on those of up to 1,000 people
+    "served-not-limited": {"served_first_limited_up_to": 0},
+    "served-limited-any-size": {"served_first_limited_up_to": None},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
     # experiment: participant_short weighted 0 in the week solved (objectives not comparable)
     "minutes-only": {},

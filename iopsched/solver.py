@@ -150,11 +150,15 @@ class SolverSettings(BaseModel):
             "less than half a turn is left (docs/how-it-works.md); False: the whole week at once"
         ),
     )
-    served_first_limited: bool = Field(
-        default=False,
+    served_first_limited_up_to: int | None = Field(
+        default=1000,
+        ge=0,
         description=(
-            "that window also on weeks searched with candidate limits (limits_from): "
-            "an experiment, off by default"
+            "that window also on weeks searched with candidate limits (limits_from) of at most "
+            "this many participants, on their limited model; 0: those weeks skip it (as they "
+            "all did until 2026-11-29: the window ended lower on 9 of 9 seeds of 300- and "
+            "400-person weeks, even at 800 people and higher at 2,000 over 10 sites, "
+            "docs/how-it-works.md); None: at any size"
         ),
     )
     served_track_share: float = Field(
@@ -824,6 +828,13 @@ def _serve_most(
     return _serve_most_by_track(ctx, parts, best, every, seconds, settings, clock, run, better)
 
 
+def _window_on_limited(settings: SolverSettings, participants: int) -> bool:
+    """Whether a week searched with candidate limits gets the most-served window
+    (``served_first_limited_up_to``)."""
+    most = settings.served_first_limited_up_to
+    return most is None or participants <= most
+
+
 def _served_stall(settings: SolverSettings, share: float | None = None) -> float:
     """Seconds without a better schedule that end a most-served search: ``share`` of the
     limit, at least 2 s, or by default ``served_first_stall`` of it, at least 3 s."""
@@ -1234,7 +1245,7 @@ def solve(
         and not whole_week
         and best is not None
         and not run.interrupted
-        and (settings.served_first_limited or not limits)
+        and (not limits or _window_on_limited(settings, len(instance.participants)))
         and (
             settings.served_first_up_to is None
             or len(proto.variables) <= settings.served_first_up_to

@@ -11,6 +11,7 @@ from ortools.sat.python import cp_model
 import iopsched.solver as solver_module
 from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.model.build import build_model
+from iopsched.model.grid import Limits, one_to_one_key
 from iopsched.model.lns import Neighbourhood
 from iopsched.model.served import PERSON_MINUTES, most_fully_served, not_fully_served
 from iopsched.solver import (
@@ -121,6 +122,29 @@ def test_the_window_is_for_weeks_too_large_to_search_whole_first(caplog):
             solution = solve(week, SolverSettings(time_limit=2, workers=1, **extra))
         assert ("most-served search" in caplog.text) is expected, name
         assert validate(week, solution).ok, name
+
+
+@pytest.mark.parametrize(
+    ("up_to", "expected"), [(1000, True), (None, True), (3, True), (2, False), (0, False)]
+)
+def test_a_week_with_candidate_limits_gets_the_window_up_to_its_size(
+    up_to, expected, monkeypatch, caplog
+):
+    """A week searched with candidate limits (a large one) runs the window on its limited
+    model when it has at most ``served_first_limited_up_to`` people (here 3).  The limits
+    here are truthy but offer the only therapist there is, so the week stays the same."""
+    week = _one_therapist_two_hours()
+    limits = Limits(leads={one_to_one_key("P1", "individual"): frozenset({"T1"})})
+    monkeypatch.setattr(solver_module, "_limits", lambda *args: limits)
+    settings = SolverSettings(
+        time_limit=2, workers=1, whole_week_first_up_to=0, served_first_limited_up_to=up_to
+    )
+    with caplog.at_level(logging.DEBUG, logger="iopsched"):
+        solution = solve(week, settings)
+    assert "large week" in caplog.text  # the limits were taken
+    assert ("most-served search" in caplog.text) is expected
+    assert validate(week, solution).ok
+    assert solution.stats.participants_fully_served == 2  # the week's optimum: two of three
 
 
 def test_the_window_gives_up_without_a_schedule_of_its_own_or_once_it_stalls():
