@@ -96,9 +96,10 @@ VARIANTS = {
     "old-rounds": {"staffing_rounds": False, "probing_work": None},  # before 2026-11-27 evening
     "no-blocking": {},  # rounds without the "blocking" kind (before 2026-11-28; patched below)
     # the most-served window at most 90 % of the limit (the default from 2026-11-27 until
-    # 2026-11-28, when half was measured better), or at most 30 %
+    # 2026-11-28, when half was measured better), or at most 30 % or 70 %
     "served-share-0.9": {"served_first_share": 0.9},
     "served-share-0.3": {"served_first_share": 0.3},
+    "served-share-0.7": {"served_first_share": 0.7},
     # blocking rounds free a therapist drawn from all who may see the person one to one, and a
     # random few of that therapist's sessions (before 2026-11-28's aim; patched below)
     "blocking-unaimed": {},
