@@ -74,9 +74,11 @@ VARIANTS = {
     "served-up-to-30000": {"served_first_up_to": 30000},
     "served-any-size": {"served_first_up_to": None},
     # that window skipped on weeks searched with candidate limits (300 people or more), the
-    # default until 2026-11-29; today it runs on those of up to 1,000 people
-    "served-not-limited": {"served_first_limited_up_to": 0},
-    "served-limited-any-size": {"served_first_limited_up_to": None},
+    # default until 2026-11-29; or on those weeks at any size, with whole tracks as turns
+    # (today a track of more than 400 people turns site by site, and a limited week with a
+    # larger turn skips the window)
+    "served-not-limited": {"served_turn_up_to": 0},
+    "served-limited-any-size": {"served_turn_up_to": None},
     "no-blocks": {},  # experiment: first fit and LNS without their block moves (patched below)
     # experiment: participant_short weighted 0 in the week solved (objectives not comparable)
     "minutes-only": {},

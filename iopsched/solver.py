@@ -26,7 +26,7 @@ from iopsched.model.diagnose import explain_infeasible
 from iopsched.model.grid import Limits
 from iopsched.model.hints import fixed_except, hint_every_variable, hint_last_week, hint_schedule
 from iopsched.model.limits import limits_for
-from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels, track_parts
+from iopsched.model.lns import Neighbourhood, Neighbourhoods, RoundModels, by_site, track_parts
 from iopsched.model.repair import Debt, RepairParts, debt
 from iopsched.model.served import most_fully_served, served_objective
 from iopsched.relaxation import track_ids, track_week
@@ -150,15 +150,17 @@ class SolverSettings(BaseModel):
             "less than half a turn is left (docs/how-it-works.md); False: the whole week at once"
         ),
     )
-    served_first_limited_up_to: int | None = Field(
-        default=1000,
+    served_turn_up_to: int | None = Field(
+        default=400,
         ge=0,
         description=(
-            "that window also on weeks searched with candidate limits (limits_from) of at most "
-            "this many participants, on their limited model; 0: those weeks skip it (as they "
-            "all did until 2026-11-29: the window ended lower on 9 of 9 seeds of 300- and "
-            "400-person weeks, even at 800 people and higher at 2,000 over 10 sites, "
-            "docs/how-it-works.md); None: at any size"
+            "the most people one turn of that window frees: a track with more takes its turns "
+            "site by site (its people at each site, with the groups open to them), and a week "
+            "searched with candidate limits (limits_from) whose turns are still larger skips "
+            "the window (tracks of 505 to 766 people at 2,000 over 10 sites ended higher than "
+            "without it, the same week site by site lower; 0: weeks with candidate limits "
+            "skip it, as all did until 2026-11-29; docs/how-it-works.md); None: whole tracks, "
+            "at any size"
         ),
     )
     served_track_share: float = Field(
@@ -821,18 +823,31 @@ def _serve_most(
     if run.interrupted:  # Ctrl-C while hinting
         return best
     seconds = min(clock.left(), settings.served_first_share * settings.time_limit)
-    parts = track_parts(ctx) if settings.served_by_track else []
+    parts = _turns(ctx, settings)
     if len(parts) < 2:
         model, solver = most_served_search(ctx, settings, seconds)
         return _served_window(ctx, model, solver, best, settings, clock, run, better).best
     return _serve_most_by_track(ctx, parts, best, every, seconds, settings, clock, run, better)
 
 
-def _window_on_limited(settings: SolverSettings, participants: int) -> bool:
-    """Whether a week searched with candidate limits gets the most-served window
-    (``served_first_limited_up_to``)."""
-    most = settings.served_first_limited_up_to
-    return most is None or participants <= most
+def _turns(ctx: Ctx, settings: SolverSettings) -> list[Neighbourhood]:
+    """The parts the most-served window takes turns on (``served_by_track``): each track,
+    site by site when it has more than ``served_turn_up_to`` people; [] when it searches
+    the whole week at once."""
+    if not settings.served_by_track:
+        return []
+    parts, most = track_parts(ctx), settings.served_turn_up_to
+    if most is None:
+        return parts
+    return [chunk for part in parts for chunk in by_site(ctx, part, most)]
+
+
+def _turns_fit(settings: SolverSettings, turns: list[Neighbourhood], participants: int) -> bool:
+    """Whether no turn of the window frees more than ``served_turn_up_to`` people (a
+    window of fewer than two turns searches the whole week, all ``participants``)."""
+    most = settings.served_turn_up_to
+    sizes = [len(turn.participants) for turn in turns] if len(turns) > 1 else [participants]
+    return most is None or max(sizes) <= most
 
 
 def _served_stall(settings: SolverSettings, share: float | None = None) -> float:
@@ -1245,7 +1260,7 @@ def solve(
         and not whole_week
         and best is not None
         and not run.interrupted
-        and (not limits or _window_on_limited(settings, len(instance.participants)))
+        and (not limits or _turns_fit(settings, _turns(ctx, settings), len(instance.participants)))
         and (
             settings.served_first_up_to is None
             or len(proto.variables) <= settings.served_first_up_to

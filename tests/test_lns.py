@@ -15,6 +15,7 @@ from iopsched.model.lns import (
     Neighbourhood,
     Neighbourhoods,
     RoundModels,
+    by_site,
     restricted_model,
     track_parts,
 )
@@ -246,6 +247,25 @@ def test_tracks_split_the_week_by_the_groups_open_to_people():
     code, solver = _solve(restricted_model(ctx, sessions, parts[0]))
     assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assert solver.objective_value <= sum(t.cost for t in terms)
+
+
+def test_a_track_larger_than_the_turn_is_cut_site_by_site():
+    """A track of more than ``most`` people becomes its people at each site, each with the
+    groups open to them (online groups open to several sites go to each); a track of at most
+    ``most`` stays whole.  (generate(40, 1, sites=3) has tracks of 10, 11 and 19 people.)"""
+    inst = generate(40, 1, sites=3)
+    ctx = build_model(inst)
+    for part in track_parts(ctx):
+        assert by_site(ctx, part, len(part.participants)) == [part]
+        chunks = by_site(ctx, part, len(part.participants) - 1)
+        assert sorted(pid for c in chunks for pid in c.participants) == sorted(part.participants)
+        assert len(chunks) == len({inst.participant_by_id[p].site for p in part.participants}) > 1
+        for chunk in chunks:
+            assert len({inst.participant_by_id[p].site for p in chunk.participants}) == 1
+            assert chunk.kind == part.kind and chunk.groups <= part.groups
+            for gid in part.groups:
+                open_to = set(ctx.vars.groups[gid].members)
+                assert (gid in chunk.groups) == bool(open_to & chunk.participants), gid
 
 
 def test_a_capped_part_frees_at_most_the_cap_and_only_people_the_part_would_free():

@@ -22,6 +22,8 @@ from iopsched.solver import (
     _Run,
     _serve_most,
     _served_stall,
+    _turns,
+    _turns_fit,
     _window_over,
     most_served_search,
 )
@@ -125,19 +127,31 @@ def test_the_window_is_for_weeks_too_large_to_search_whole_first(caplog):
 
 
 @pytest.mark.parametrize(
-    ("up_to", "expected"), [(1000, True), (None, True), (3, True), (2, False), (0, False)]
+    ("up_to", "by_track", "expected"),
+    [
+        (400, True, True),  # the default
+        (None, True, True),
+        (1, True, True),  # three tracks of one person each
+        (0, True, False),  # weeks with candidate limits skip the window
+        (3, False, True),  # the whole week at once: a turn of three
+        (2, False, False),
+    ],
 )
-def test_a_week_with_candidate_limits_gets_the_window_up_to_its_size(
-    up_to, expected, monkeypatch, caplog
+def test_a_week_with_candidate_limits_gets_the_window_when_its_turns_are_small(
+    up_to, by_track, expected, monkeypatch, caplog
 ):
     """A week searched with candidate limits (a large one) runs the window on its limited
-    model when it has at most ``served_first_limited_up_to`` people (here 3).  The limits
-    here are truthy but offer the only therapist there is, so the week stays the same."""
+    model when no turn frees more than ``served_turn_up_to`` people.  The limits here are
+    truthy but offer the only therapist there is, so the week stays the same."""
     week = _one_therapist_two_hours()
     limits = Limits(leads={one_to_one_key("P1", "individual"): frozenset({"T1"})})
     monkeypatch.setattr(solver_module, "_limits", lambda *args: limits)
     settings = SolverSettings(
-        time_limit=2, workers=1, whole_week_first_up_to=0, served_first_limited_up_to=up_to
+        time_limit=2,
+        workers=1,
+        whole_week_first_up_to=0,
+        served_turn_up_to=up_to,
+        served_by_track=by_track,
     )
     with caplog.at_level(logging.DEBUG, logger="iopsched"):
         solution = solve(week, settings)
@@ -145,6 +159,35 @@ def test_a_week_with_candidate_limits_gets_the_window_up_to_its_size(
     assert ("most-served search" in caplog.text) is expected
     assert validate(week, solution).ok
     assert solution.stats.participants_fully_served == 2  # the week's optimum: two of three
+
+
+def test_the_window_turns_site_by_site_on_tracks_above_the_most():
+    from iopsched.generate import generate
+    from iopsched.model.lns import track_parts
+
+    week = generate(40, 1, sites=3)  # tracks of 10, 11 and 19 people, each at three sites
+    ctx = build_model(week)
+    tracks = track_parts(ctx)
+    assert _turns(ctx, SolverSettings(served_turn_up_to=None)) == tracks
+    assert _turns(ctx, SolverSettings(served_turn_up_to=19)) == tracks
+    turns = _turns(ctx, SolverSettings(served_turn_up_to=10))
+    assert len(turns) == 1 + 3 + 3, "the 10-person track whole, the others by site"
+    for turn in turns:
+        sites = {week.participant_by_id[p].site for p in turn.participants}
+        assert turn in tracks or len(sites) == 1
+    assert _turns(ctx, SolverSettings(served_by_track=False)) == []
+
+
+def test_turns_fit_when_none_frees_more_than_the_most():
+    one = Neighbourhood("track", frozenset(), frozenset({"a"}))
+    two = Neighbourhood("track", frozenset(), frozenset({"b", "c"}))
+    settings = SolverSettings(served_turn_up_to=2)
+    assert _turns_fit(settings, [one, two], participants=3)
+    assert not _turns_fit(settings.model_copy(update={"served_turn_up_to": 1}), [one, two], 3)
+    assert not _turns_fit(settings, [two], participants=3), "one turn: the whole week"
+    assert not _turns_fit(settings, [], participants=3)
+    assert _turns_fit(settings, [], participants=2)
+    assert _turns_fit(settings.model_copy(update={"served_turn_up_to": None}), [], 10**6)
 
 
 def test_the_window_gives_up_without_a_schedule_of_its_own_or_once_it_stalls():

@@ -235,6 +235,21 @@ def track_parts(ctx: Ctx) -> list[Neighbourhood]:
     return out
 
 
+def by_site(ctx: Ctx, part: Neighbourhood, most: int) -> list[Neighbourhood]:
+    """``part`` cut into its people of each site (with the groups open to them) when it has
+    more than ``most`` people; else ``part`` as it is."""
+    if len(part.participants) <= most:
+        return [part]
+    sites: dict[str | None, set[str]] = defaultdict(set)
+    for pid in sorted(part.participants):
+        sites[ctx.instance.participant_by_id[pid].site].add(pid)
+    out = []
+    for _, ids in sorted(sites.items(), key=lambda kv: kv[0] or ""):
+        groups = frozenset(g for g in part.groups if not ids.isdisjoint(ctx.vars.groups[g].members))
+        out.append(Neighbourhood(part.kind, groups, frozenset(ids)))
+    return out
+
+
 def group_leads(ctx: Ctx) -> list[int]:
     """The literals of who leads each group meeting (a staffing part frees them, with every
     1:1 session)."""
