@@ -812,10 +812,11 @@ def _serve_most(
     clock: _Clock,
     run: _Run,
     better: Callable[[_Found], None],
+    turns: list[Neighbourhood] | None = None,
 ) -> _Found:
     """A search from ``best`` for the most people fully served (``served_first_share`` of
-    the limit, less once it stalls), of the whole week or track by track
-    (``served_by_track``); returns the schedule that costs least by the week's objective,
+    the limit, less once it stalls), of the whole week or by turns (``turns``, by default
+    :func:`_turns`); returns the schedule that costs least by the week's objective,
     ``best`` or one found here."""
     every = hint_every_variable(ctx, best.sessions, clock.left(), run.solve)
     if every is None:
@@ -823,7 +824,7 @@ def _serve_most(
     if run.interrupted:  # Ctrl-C while hinting
         return best
     seconds = min(clock.left(), settings.served_first_share * settings.time_limit)
-    parts = _turns(ctx, settings)
+    parts = _turns(ctx, settings) if turns is None else turns
     if len(parts) < 2:
         model, solver = most_served_search(ctx, settings, seconds)
         return _served_window(ctx, model, solver, best, settings, clock, run, better).best
@@ -1255,23 +1256,24 @@ def solve(
 
     # A week too large for the whole-week search first, yet not too large to search whole
     # at all, first looks for the most people fully served (iopsched.model.served).
-    if (
+    window = (
         settings.served_first_share > 0
         and not whole_week
         and best is not None
         and not run.interrupted
-        and (not limits or _turns_fit(settings, _turns(ctx, settings), len(instance.participants)))
         and (
             settings.served_first_up_to is None
             or len(proto.variables) <= settings.served_first_up_to
         )
-    ):
+    )
+    turns = _turns(ctx, settings) if window else []
+    if window and (not limits or _turns_fit(settings, turns, len(instance.participants))):
 
         def better(found: _Found) -> None:
             kept(found)
             recorder.offer(found.objective, 0.0, {row.participant for row in found.unmet})
 
-        best = _serve_most(ctx, best, settings, clock, run, better)
+        best = _serve_most(ctx, best, settings, clock, run, better, turns)
 
     def open_question() -> bool:
         """Time is left, and the best schedule is not yet proven optimal by the floor."""
