@@ -10,9 +10,10 @@ from ortools.sat.python import cp_model
 
 import iopsched.solver as solver_module
 from iopsched import Instance, SolverSettings, solve, validate
+from iopsched.generate import generate
 from iopsched.model.build import build_model
 from iopsched.model.grid import Limits, one_to_one_key
-from iopsched.model.lns import Neighbourhood
+from iopsched.model.lns import Neighbourhood, track_parts
 from iopsched.model.served import PERSON_MINUTES, most_fully_served, not_fully_served
 from iopsched.solver import (
     _Clock,
@@ -162,9 +163,6 @@ def test_a_week_with_candidate_limits_gets_the_window_when_its_turns_are_small(
 
 
 def test_the_window_turns_site_by_site_on_tracks_above_the_most():
-    from iopsched.generate import generate
-    from iopsched.model.lns import track_parts
-
     week = generate(40, 1, sites=3)  # tracks of 10, 11 and 19 people, each at three sites
     ctx = build_model(week)
     tracks = track_parts(ctx)
