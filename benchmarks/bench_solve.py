@@ -108,27 +108,18 @@ VARIANTS = {
     # experiment: neighbourhood rounds of 6 or 10 s instead of 3 (larger parts settle in them)
     "rounds-6s": {"round_seconds": 6.0},
     "rounds-10s": {"round_seconds": 10.0},
-    # the most-served window reads out every better schedule as CP-SAT finds it (the default
-    # until 2026-11-29; today a read-out waits until the search has run nine times as long
-    # as the previous one took; patched below)
-    "read-every-schedule": {},
 }
 
 
 @contextlib.contextmanager
 def _variant(name: str):
     """Switch off the block moves (``no-blocks``) or the blocking rounds (``no-blocking``),
-    or the blocking rounds' aim (``blocking-unaimed``), or make the most-served window read
-    out every better schedule at once (``read-every-schedule``), for those experiments, then
-    restore them."""
+    or the blocking rounds' aim (``blocking-unaimed``), for those experiments, then restore
+    them."""
     from iopsched.greedy import Greedy
     from iopsched.model.lns import Neighbourhoods
-    from iopsched.solver import _ServedWatch
 
     place_block, kinds, pick = Greedy.place_block, Neighbourhoods.KINDS, Neighbourhoods.pick
-    read_every = _ServedWatch.READ_EVERY
-    if name == "read-every-schedule":
-        _ServedWatch.READ_EVERY = 0
     if name == "no-blocks":
         Greedy.place_block = lambda self, g, cohort, todo: None  # type: ignore[method-assign]
         Neighbourhoods.KINDS = tuple(k for k in kinds if k != "block")
@@ -142,7 +133,6 @@ def _variant(name: str):
         yield
     finally:
         Greedy.place_block, Neighbourhoods.KINDS = place_block, kinds
-        _ServedWatch.READ_EVERY = read_every
         Neighbourhoods.pick = pick  # type: ignore[method-assign]
 
 

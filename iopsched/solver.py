@@ -761,49 +761,21 @@ class _StopWhenPaid(cp_model.CpSolverSolutionCallback):
 
 class _ServedWatch(cp_model.CpSolverSolutionCallback):
     """Watches the search for the most people fully served: hands on each of its schedules
-    that costs less by the week's own objective, and notes when its latest schedule came.
-
-    Reading a schedule out of CP-SAT's values is the slow part (0.3 s on a 2,000-person
-    week, against 0.03 s for its cost), and CP-SAT waits for this callback, so a better
-    schedule is read out and handed on only once the search has run ``READ_EVERY`` times
-    as long as the previous read-out took; until then it is held as values, and
-    :meth:`flush` hands on the one held when the search ends.
-    """
-
-    READ_EVERY = 9  # read-outs take at most a tenth of the window
+    that costs less by the week's own objective, and notes when its latest schedule came."""
 
     def __init__(self, ctx: Ctx, best: _Found, better: Callable[[_Found], None]):
         super().__init__()
         self.ctx, self.best, self.better = ctx, best, better
         self.last: float | None = None  # monotonic time of the latest schedule
         self.values: list[int] | None = None  # every variable's value in a better schedule
-        self.objective = best.objective  # of the best schedule, held or handed on
-        self.held: tuple[list[UnmetRow], list[CostTerm]] | None = None  # not yet read out
-        self.next_read = 0.0  # monotonic time from which a better schedule is read out
 
     def on_solution_callback(self) -> None:
         self.last = time.monotonic()
-        terms = extract.cost_terms(self.ctx, self.value)
-        objective = sum(term.cost for term in terms)
-        if objective >= self.objective:
-            return
-        self.objective = objective
-        self.values = list(self.response_proto.solution)
-        self.held = (extract.unmet(self.ctx, self.value), terms)
-        if self.last >= self.next_read:
-            self.flush()
-
-    def flush(self) -> None:
-        """Read out the better schedule held, if any, and hand it on."""
-        if self.held is None or self.values is None:
-            return
-        began = time.monotonic()
-        values, (unmet, terms) = self.values, self.held
-        self.held = None
-        self.best = _Found(extract.schedule(self.ctx, lambda v: values[v.index]), unmet, terms)
-        self.better(self.best)
-        now = time.monotonic()
-        self.next_read = now + self.READ_EVERY * (now - began)
+        found = _found(self.ctx, self.value)
+        if found.objective < self.best.objective:
+            self.best = found
+            self.values = list(self.response_proto.solution)
+            self.better(found)
 
 
 def _window_over(now: float, started: float, last: float | None, wait: float, stall: float) -> bool:
@@ -912,7 +884,6 @@ def _served_window(
         return not settings.deterministic and _window_over(now, started, watch.last, wait, stall)
 
     code = run.solve(solver, model, watch, stalled)
-    watch.flush()
     clock.charge(solver)
     log.debug(
         "most-served search: %s after %.1fs; kept %s, %d not fully served",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 import pytest
@@ -12,7 +11,6 @@ from ortools.sat.python import cp_model
 import iopsched.solver as solver_module
 from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.generate import generate
-from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.grid import Limits, one_to_one_key
 from iopsched.model.lns import Neighbourhood, track_parts
@@ -25,7 +23,6 @@ from iopsched.solver import (
     _Run,
     _serve_most,
     _served_stall,
-    _ServedWatch,
     _turns,
     _turns_fit,
     _window_over,
@@ -106,57 +103,6 @@ def test_the_window_hands_on_schedules_that_cost_less_by_the_weeks_objective():
     assert found.objective == solution.objective  # the week's optimum: serve two
     report = validate(week, solution)
     assert report.ok, report.render()
-
-
-def test_a_schedule_held_back_is_read_out_once_when_flushed():
-    """A better schedule held as values (read-outs are spaced out) is read out by flush,
-    exactly as it would be read at once, handed on once, and never twice."""
-    week = _one_therapist_two_hours()
-    ctx = build_model(week)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    assert solver.solve(ctx.model) == cp_model.OPTIMAL
-    unmet, terms = assess(week, [])
-    handed: list[_Found] = []
-    watch = _ServedWatch(ctx, _Found([], unmet, terms), handed.append)
-    watch.values = list(solver.response_proto.solution)
-    watch.held = (extract.unmet(ctx, solver.value), extract.cost_terms(ctx, solver.value))
-    watch.flush()
-    watch.flush()
-    assert len(handed) == 1 and watch.best is handed[0]
-    direct = _found(ctx, solver.value)
-    assert handed[0].sessions == direct.sessions
-    assert handed[0].objective == direct.objective == solver.objective_value
-
-
-def test_the_window_hands_on_its_best_when_every_read_out_is_held_back(monkeypatch):
-    """With no read-out while CP-SAT searches, each search's best schedule is still read out
-    and handed on when it ends: two turns serve one person each (the week's optimum), and
-    the sessions handed on cost what the week's objective said."""
-
-    class HeldBack(_ServedWatch):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.next_read = math.inf
-
-    monkeypatch.setattr(solver_module, "_ServedWatch", HeldBack)
-    week = _cap_of_two_hours()
-    ctx = build_model(week)
-    unmet, terms = assess(week, [])
-    settings = SolverSettings(time_limit=10, workers=1)
-    handed: list[_Found] = []
-    found = _serve_most(
-        ctx,
-        _Found([], unmet, terms),
-        settings,
-        _Clock(settings, time.monotonic()),
-        _Run(),
-        handed.append,
-    )
-    assert len(handed) == 2 and handed[-1] is found
-    unmet_again, terms_again = assess(week, found.sessions)
-    assert sum(t.cost for t in terms_again) == found.objective
-    assert len({row.participant for row in unmet_again}) == 1
 
 
 def test_the_window_is_for_weeks_too_large_to_search_whole_first(caplog):
