@@ -21,7 +21,8 @@ bounds the week's.
 It answers where the gap lies.  Had it risen above the cost floor, the
 weeks would be short of capacity in the evenings, and a bound that priced
 that capacity would close part of the gap.  Measured on 2026-11-26 it equals
-the floor on every week tried (the three shipped examples and generated weeks
+the floor of that day (before the floor priced the busiest therapist,
+which this LP leaves out) on every week tried (the three shipped examples and generated weeks
 of 50, 200 and 800 people): there is capacity for everyone in aggregate, and
 what leaves people short is the combinatorics of who can meet when together.
 It does see a lack of capacity where there is one: on an understaffed week

@@ -25,13 +25,22 @@ Trying every choice of those days (at most 7 choose 6) and, for each, each
 person's cheapest set of days that holds them, or their cost left short,
 gives the least those people can cost together.
 
+And one term is shared by everyone: the busiest therapist's share of their
+week is at least the share all therapists' weekly minutes are filled to, and
+whoever is served in full takes some of those minutes (their 1:1 sessions
+whole, their group minutes shared by at most the largest group open to them
+seats).  Each person's served cost carries their minutes' part of that term,
+and one percentage point is given back for the share's rounding down.
+
 It holds for every week, including large weeks whose model is a
 restriction, so the solver reports it when its own search proves less.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 from itertools import combinations
 
 from iopsched.instance import Group, Instance, Participant, minutes_of
@@ -44,6 +53,8 @@ from iopsched.timegrid import (
     windows_union,
 )
 from iopsched.weights import Weights
+
+Cost = int | Fraction  # a cost, or one with a share of the busiest therapist's term
 
 
 def minutes_for_full_plan(p: Participant) -> int:
@@ -151,14 +162,14 @@ def day_options(inst: Instance, p: Participant, w: Weights) -> tuple[int, list[t
     return short, options
 
 
-def cheapest(short: int, options: list[tuple[int, int]]) -> int:
+def cheapest(short: Cost, options: Sequence[tuple[Cost, int]]) -> Cost:
     """The least of :func:`day_options`: their cheapest days, or their cost left short."""
     return options[0][0] if options else short
 
 
 def participant_floor(inst: Instance, p: Participant, w: Weights) -> int:
     """The least this participant's own cost terms can add up to in any schedule."""
-    return cheapest(*day_options(inst, p, w))
+    return int(cheapest(*day_options(inst, p, w)))
 
 
 def meeting_days(inst: Instance, p: Participant, minutes: int) -> int:
@@ -198,12 +209,33 @@ def scarce_groups(inst: Instance) -> list[tuple[str, list[Group]]]:
     return out
 
 
-def cost_floor(inst: Instance) -> int:
-    """A lower bound on the objective of every schedule of this week (see the module)."""
-    w = Weights.resolve(inst.weights)
-    options = {p.id: day_options(inst, p, w) for p in inst.participants}
+def therapist_minutes(inst: Instance, p: Participant) -> Fraction:
+    """Fewest minutes of therapists' time that serving this participant in full takes:
+    their 1:1 sessions whole, and each minute they spend in a group shared with at most
+    as many others as the largest group of that kind open to them seats (minutes beyond
+    their plan's parts come from any group)."""
+    plan = p.plan
+    own = sum(spec.sessions * spec.minutes for spec in (plan.individual, plan.family) if spec)
+    seats: dict[str, int] = {}
+    for g in inst.groups:
+        if eligible_for_group(p, g):
+            seats[g.kind] = max(seats.get(g.kind, 0), g.max_size)
+    spent, given = Fraction(own), own
+    for kind, hours in (("group", plan.group_hours), ("education", plan.education_hours)):
+        need = minutes_of(hours or 0)
+        given += need
+        if need > 0 and kind in seats:
+            spent += Fraction(need, seats[kind])
+    rest = minutes_for_full_plan(p) - given
+    if rest > 0 and seats:
+        spent += Fraction(rest, max(seats.values()))
+    return spent
+
+
+def _priced_ties(inst: Instance, options: dict[str, tuple[Cost, list[tuple[Cost, int]]]]) -> Cost:
+    """Each person's cheapest cost, with the scarce groups' shared days priced."""
     floor = {pid: cheapest(*found) for pid, found in options.items()}
-    total = sum(floor.values())
+    total: Cost = sum(floor.values())
     counted: set[str] = set()  # each person shares the days of one set of scarce groups
     for kind, groups in scarce_groups(inst):
         field = "group_hours" if kind == "group" else "education_hours"
@@ -226,10 +258,30 @@ def cost_floor(inst: Instance) -> int:
         best = None
         for held in combinations(range(len(DAYS)), meetings):  # the days the groups meet
             mask = sum(1 << d for d in held)
-            cost = 0
+            cost: Cost = 0
             for pid, k, can in ties:
                 short, opts = options[pid]
                 cost += next((c for c, days in opts if (days & mask & can).bit_count() >= k), short)
             best = cost if best is None else min(best, cost)
         total += best - alone
     return total
+
+
+def cost_floor(inst: Instance) -> int:
+    """A lower bound on the objective of every schedule of this week (see the module)."""
+    w = Weights.resolve(inst.weights)
+    options = {p.id: day_options(inst, p, w) for p in inst.participants}
+    total = _priced_ties(inst, options)
+    capacity = sum(minutes_of(t.max_hours_per_week) for t in inst.therapists)
+    if w.therapist_peak_load == 0 or capacity == 0:
+        return int(total)
+    # each therapist-minute a person served in full takes adds this much to the peak term
+    rate = Fraction(100 * w.therapist_peak_load, capacity)
+    loaded: dict[str, tuple[Cost, list[tuple[Cost, int]]]] = {}
+    for p in inst.participants:
+        short, opts = options[p.id]
+        extra = rate * therapist_minutes(inst, p) if opts else Fraction(0)
+        loaded[p.id] = (short, [(c + extra, days) for c, days in opts if c + extra < short])
+    # the peak is a whole percentage, so it costs more than its fraction less one point
+    with_load = math.floor(_priced_ties(inst, loaded) - w.therapist_peak_load) + 1
+    return int(max(total, with_load))

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from conftest import make
 
 from iopsched import SolverSettings, Status, solve, validate
-from iopsched.bounds import cost_floor, minutes_for_full_plan, participant_floor
+from iopsched.bounds import (
+    cost_floor,
+    minutes_for_full_plan,
+    participant_floor,
+    therapist_minutes,
+)
 from iopsched.generate import generate
 from iopsched.weights import Weights
 
@@ -19,7 +26,32 @@ def floor_of(data, pid: str) -> int:
 
 def test_the_tiny_week_floor_is_one_day_each(tiny):
     # P1 needs 4 h, P2 3 h; Monday alone holds 4 h: one day each, 60 apiece.
+    tiny["weights"] = {"therapist_peak_load": 0}
     assert cost_floor(make(tiny)) == 120
+
+
+def test_serving_people_loads_the_busiest_therapist(tiny):
+    # T1 has 600 min a week. P1's 60-min session is all T1's; their other 180 min and
+    # P2's 180 are group minutes shared by up to 8: 60 + 45 = 105 min at least, 17.5
+    # points of T1's cap, so the peak costs more than 2 x 16.5 = 33: 120 + 34 = 154.
+    # (The optimum, 410, puts T1 at 40 points.)
+    assert therapist_minutes(make(tiny), make(tiny).participant_by_id["P1"]) == 82.5
+    assert cost_floor(make(tiny)) == 154
+    tiny["therapists"][0]["max_hours_per_week"] = 20  # half the points
+    assert cost_floor(make(tiny)) == 120 + math.floor(2 * 8.75 - 2) + 1
+
+
+def test_a_peak_dearer_than_leaving_people_short_leaves_them_short(tiny):
+    # At 1000 a point, serving P1 (13.75 points) or P2 (3.75) costs more than the 2400
+    # of leaving them short: 4800, less the point the rounding of the peak may take.
+    tiny["weights"] = {"therapist_peak_load": 1000}
+    assert cost_floor(make(tiny)) == 4800 - 1000 + 1
+
+
+def test_groups_open_to_nobody_share_no_minutes(tiny):
+    tiny["groups"][0]["tags_required"] = ["adolescent"]  # nobody here carries it
+    p2 = make(tiny).participant_by_id["P2"]
+    assert therapist_minutes(make(tiny), p2) == 0
 
 
 def test_a_plan_that_needs_two_days_costs_two(tiny):
@@ -95,7 +127,7 @@ def test_without_preferred_windows_no_minute_is_outside(tiny):
 
 
 def test_the_floor_follows_the_weeks_weights(tiny):
-    tiny["weights"] = {"attendance_day": 0}
+    tiny["weights"] = {"attendance_day": 0, "therapist_peak_load": 0}
     assert cost_floor(make(tiny)) == 0
     tiny["participants"][0]["plan"].update(min_hours=7, max_hours=8)
     tiny["participants"][0]["max_days"] = 1
@@ -197,7 +229,9 @@ def test_people_who_share_one_meeting_share_its_day(tiny):
     inst = make(one_education_meeting(tiny, ["wed"]))
     w = Weights.resolve(inst.weights)
     assert [participant_floor(inst, p, w) for p in inst.participants] == [60, 60]
-    assert cost_floor(inst) == 60 + 2400
+    # and the one served takes at least 60 / 8 min of T1's 600: 1.25 points, so the
+    # peak costs more than 2 x 0.25
+    assert cost_floor(inst) == 60 + 2400 + 1
     # the optimum also prices the hour and the minutes the other goes without, and the
     # busiest therapist's hour (20)
     sol = solve(inst, time_limit=10, workers=1)
@@ -208,6 +242,7 @@ def test_people_who_share_one_meeting_share_its_day(tiny):
 
 def test_people_who_can_meet_on_a_common_day_cost_what_they_cost_alone(tiny):
     inst = make(one_education_meeting(tiny, ["mon", "wed"]))
-    assert cost_floor(inst) == 60 + 60
+    # with 2 x 60 / 8 min of T1's 600: 2.5 points, so the peak costs more than 2 x 1.5
+    assert cost_floor(inst) == 60 + 60 + 4
     sol = solve(inst, time_limit=10, workers=1)
     assert sol.status is Status.OPTIMAL and sol.objective == 120 + 20

@@ -62,10 +62,11 @@ def test_one_weekly_meeting_serves_only_those_free_then():
     # is short: 2,400 + 60 min of min_hours (1,200) + 60 min of education (600), and the
     # other comes in one day (60); T1 leads 1 h of their 10 (10 %, 20).  The floor sees
     # that the one meeting's day leaves one of them short, but prices only their
-    # participant_short (2,460); the relaxation, which does not price the busiest
-    # therapist, sees 4,260.
+    # participant_short (2,460) and the served one's 7.5 minutes of T1's week (1.25
+    # points, one more); the relaxation, which does not price the busiest therapist,
+    # sees 4,260.
     inst = make(two_evenings(["A", "B"], ["mon", "tue"]))
-    assert cost_floor(inst) == 60 + 2400
+    assert cost_floor(inst) == 60 + 2400 + 1
     sol = solve(inst, time_limit=10, workers=1)
     assert sol.status is Status.OPTIMAL and sol.objective == 4280
     assert sol.stats.relaxation_bound == 4260
