@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from conftest import make
 
-from iopsched import SolverSettings, Status, solve, validate
+from iopsched import SolverSettings, Status, load_instance, solve, validate
 from iopsched.bounds import (
     cost_floor,
     minutes_for_full_plan,
@@ -15,6 +16,8 @@ from iopsched.bounds import (
     therapist_minutes,
 )
 from iopsched.generate import generate
+from iopsched.io import load_solution
+from iopsched.timegrid import parse_hhmm
 from iopsched.weights import Weights
 
 
@@ -246,3 +249,17 @@ def test_people_who_can_meet_on_a_common_day_cost_what_they_cost_alone(tiny):
     assert cost_floor(inst) == 60 + 60 + 4
     sol = solve(inst, time_limit=10, workers=1)
     assert sol.status is Status.OPTIMAL and sol.objective == 120 + 20
+
+
+@pytest.mark.parametrize("name", ["small-clinic", "pinned-week", "evening-weekend-80"])
+def test_people_served_take_no_more_therapist_minutes_than_their_week_gives(name):
+    # The peak term's premise, on the shipped schedules: the therapist minutes the floor
+    # counts for the people served in full are no more than the sessions' minutes.
+    root = Path(__file__).resolve().parent.parent
+    week = load_instance(root / "instances" / f"{name}.json")
+    sol = load_solution(root / "solutions" / f"{name}.json")
+    short = {row.participant for row in sol.unmet}
+    counted = sum(therapist_minutes(week, p) for p in week.participants if p.id not in short)
+    given = sum(parse_hhmm(s.end) - parse_hhmm(s.start) for s in sol.sessions)
+    assert 0 < counted <= given
+    assert cost_floor(week) <= sol.objective
