@@ -215,6 +215,32 @@ def test_mandatory_group_that_cannot_run_is_explained():
     assert sol.stats.infeasible_because[0].startswith("group G1 must run: 2 participant(s)")
 
 
+@pytest.mark.parametrize(
+    ("fixed", "when"),
+    [
+        (True, "at all its fixed times"),
+        (False, "to 2 of its meetings, each on its own day"),
+    ],
+)
+def test_mandatory_group_too_few_can_come_to_is_explained(fixed, when):
+    from conftest import tiny_data
+
+    data = tiny_data()
+    data["groups"][0]["optional"] = False
+    if fixed:
+        data["groups"][0]["fixed_times"] = [
+            {"day": "mon", "start": "17:00"},
+            {"day": "wed", "start": "17:00"},
+        ]
+    data["participants"][1]["availability"] = [{"day": "mon", "start": "17:00", "end": "21:00"}]
+    sol = solve(make(data), time_limit=10, workers=1)
+    assert sol.status is Status.INFEASIBLE
+    assert sol.stats.infeasible_because == [
+        "group G1 must run: 2 participant(s) fit its tags and site, but only 1 of them can "
+        f"come {when}; it needs 2"
+    ]
+
+
 def test_conflicting_pins_name_both():
     from conftest import tiny_data
 

@@ -7,7 +7,7 @@ import time
 
 from ortools.sat.python import cp_model
 
-from iopsched.instance import Group, Instance
+from iopsched.instance import Group, Instance, Participant
 from iopsched.model.build import build_model
 from iopsched.model.grid import Candidates, eligible_for_group
 from iopsched.model.pins import could_match, pin_label
@@ -33,7 +33,29 @@ def _why_group_cannot_run(cand: Candidates, group: Group) -> str | None:
     eligible = [p for p in cand.instance.participants if eligible_for_group(p, group)]
     if len(eligible) < group.min_size:
         return f"{len(eligible)} participant(s) fit its tags and site; it needs {group.min_size}"
+    can = [p for p in eligible if _can_make_every_meeting(cand, group, p, starts)]
+    if len(can) < group.min_size:
+        when = (
+            "at all its fixed times"
+            if group.fixed_times
+            else f"to {group.meetings_per_week} of its meetings, each on its own day"
+        )
+        return (
+            f"{len(eligible)} participant(s) fit its tags and site, but only {len(can)} of "
+            f"them can come {when}; it needs {group.min_size}"
+        )
     return None
+
+
+def _can_make_every_meeting(
+    cand: Candidates, group: Group, p: Participant, starts: list[int]
+) -> bool:
+    """The participant is free for a whole meeting at every fixed time of the group, or,
+    without fixed times, on as many days as it meets, at times it could meet."""
+    mine = cand.starts(cand.participant_spans[p.id], group.duration_minutes) & set(starts)
+    if group.fixed_times:
+        return len(mine) == len(set(starts))
+    return len({cand.grid.day_of(t) for t in mine}) >= group.meetings_per_week
 
 
 def _solve(model: cp_model.CpModel, seconds: float) -> tuple[int, cp_model.CpSolver]:
