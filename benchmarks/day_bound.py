@@ -28,7 +28,8 @@ can rise), are printed by track and in total, next to the cost floor.
 Measured on 2026-11-28 on the 80-person example (30 s a track, 2 workers):
 between 15,600 (proven) and 15,960 (found), against a floor of 15,480
 (15,605 since the floor prices the busiest therapist, which this relaxation
-leaves out) and a best schedule of 19,390.  Days and who shares them explain little of the gap.
+leaves out) and a best schedule of 19,390 (18,852 since 2026-11-29).  Days and
+who shares them explain little of the gap.
 """
 
 from __future__ import annotations
