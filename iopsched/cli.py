@@ -64,6 +64,19 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.2f}%"
 
 
+def _ways_out(reasons: list[str]) -> list[str]:
+    """What a coordinator can change so that the rest of the week can be scheduled."""
+    both = any("groups and pins" in r for r in reasons)
+    fixes = []
+    if both or any(r.startswith("group ") for r in reasons):
+        fixes.append('mark those groups "optional": true or change their fixed times')
+    if both or any(r.startswith("pin ") for r in reasons):
+        fixes.append("remove or move those pins")
+    if not fixes:
+        return []
+    return [f"to schedule the rest of the week: {' and '.join(fixes)}, then solve again"]
+
+
 def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
     """A short account of a solve for a coordinator."""
     s = solution
@@ -101,6 +114,7 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
     if s.stats and s.stats.infeasible_because:
         lines.append("the hard rules cannot all hold:")
         lines += [f"  - {reason}" for reason in s.stats.infeasible_because]
+        lines += _ways_out(s.stats.infeasible_because)
     if s.unmet and s.status.has_schedule:
         lines.append(f"unmet ({len(s.unmet)}):")
         for row in s.unmet[:limit]:

@@ -63,7 +63,21 @@ def test_infeasible_exit_1_with_reason(tmp_path):
     r = CliRunner().invoke(main, ["solve", str(week), "-o", str(out), "--quiet"])
     assert r.exit_code == 1
     assert "cannot all hold" in r.output and "pin 0" in r.output
+    assert "to schedule the rest of the week: remove or move those pins" in r.output
+    assert "optional" not in r.output
     assert json.loads(out.read_text())["status"] == "infeasible"
+
+
+def test_infeasible_mandatory_group_says_how_to_schedule_the_rest(tmp_path):
+    data = tiny_data()
+    data["groups"][0].update(optional=False, min_size=3)  # only two participants exist
+    r = CliRunner().invoke(main, ["solve", str(_write(tmp_path, data)), "--quiet"])
+    assert r.exit_code == 1
+    assert "group G1 must run: 2 participant(s) fit its tags and site" in r.output
+    assert (
+        'to schedule the rest of the week: mark those groups "optional": true or change '
+        "their fixed times, then solve again"
+    ) in r.output
 
 
 def test_same_seed_same_schedule(tmp_path):
