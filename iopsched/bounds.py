@@ -232,14 +232,18 @@ def therapist_minutes(inst: Instance, p: Participant) -> Fraction:
     return spent
 
 
-def _priced_ties(inst: Instance, options: dict[str, tuple[Cost, list[tuple[Cost, int]]]]) -> Cost:
-    """Each person's cheapest cost, with the scarce groups' shared days priced."""
-    floor = {pid: cheapest(*found) for pid, found in options.items()}
-    total: Cost = sum(floor.values())
-    counted: set[str] = set()  # each person shares the days of one set of scarce groups
+Tie = tuple[int, list[tuple[str, int, int]]]  # meetings; (person, days they take, days free)
+
+
+def shared_days(inst: Instance) -> list[Tie]:
+    """For each set of scarce groups (:func:`scarce_groups`), its meetings and the people
+    tied to their days: how many of those days their hours take, and on which days they
+    can make a meeting.  Each person is tied to one set at most."""
+    out: list[Tie] = []
+    counted: set[str] = set()
     for kind, groups in scarce_groups(inst):
         field = "group_hours" if kind == "group" else "education_hours"
-        ties = []  # (person, days their groups' meetings must take, days they can make one)
+        ties = []
         for p in inst.participants:
             need = minutes_of(getattr(p.plan, field) or 0)
             mine = [g for g in groups if eligible_for_group(p, g)]
@@ -250,11 +254,18 @@ def _priced_ties(inst: Instance, options: dict[str, tuple[Cost, list[tuple[Cost,
                 continue
             can = meeting_days(inst, p, min(g.duration_minutes for g in mine))
             ties.append((p.id, k, can))
-        if not ties:
-            continue
-        counted |= {pid for pid, _, _ in ties}
+        if ties:
+            counted |= {pid for pid, _, _ in ties}
+            out.append((sum(g.meetings_per_week for g in groups), ties))
+    return out
+
+
+def _priced(options: dict[str, tuple[Cost, list[tuple[Cost, int]]]], shared: list[Tie]) -> Cost:
+    """Each person's cheapest cost, with the days of scarce groups shared by their people."""
+    floor = {pid: cheapest(*found) for pid, found in options.items()}
+    total: Cost = sum(floor.values())
+    for meetings, ties in shared:
         alone = sum(floor[pid] for pid, _, _ in ties)
-        meetings = sum(g.meetings_per_week for g in groups)
         best = None
         for held in combinations(range(len(DAYS)), meetings):  # the days the groups meet
             mask = sum(1 << d for d in held)
@@ -271,7 +282,8 @@ def cost_floor(inst: Instance) -> int:
     """A lower bound on the objective of every schedule of this week (see the module)."""
     w = Weights.resolve(inst.weights)
     options = {p.id: day_options(inst, p, w) for p in inst.participants}
-    total = _priced_ties(inst, options)
+    shared = shared_days(inst)
+    total = _priced(options, shared)
     capacity = sum(minutes_of(t.max_hours_per_week) for t in inst.therapists)
     if w.therapist_peak_load == 0 or capacity == 0:
         return int(total)
@@ -283,5 +295,5 @@ def cost_floor(inst: Instance) -> int:
         extra = rate * therapist_minutes(inst, p) if opts else Fraction(0)
         loaded[p.id] = (short, [(c + extra, days) for c, days in opts if c + extra < short])
     # the peak is a whole percentage, so it costs more than its fraction less one point
-    with_load = math.floor(_priced_ties(inst, loaded) - w.therapist_peak_load) + 1
+    with_load = math.floor(_priced(loaded, shared) - w.therapist_peak_load) + 1
     return int(max(total, with_load))
