@@ -33,8 +33,8 @@ from iopsched.model import extract
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.hints import fixed_except
+from iopsched.search.run import configure
 from iopsched.solution import Session, Solution, Status
-from iopsched.solver import configure
 from iopsched.validator import assess
 
 

@@ -42,8 +42,9 @@ from iopsched import Instance, Solution, Status, load_instance, validate
 from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.lns import Neighbourhood, restricted_model
+from iopsched.search.found import Found, with_schedule
+from iopsched.search.start import first_fit_found
 from iopsched.solution import Stats
-from iopsched.solver import _first_fit, _found, _with_schedule
 
 Terms = dict[int, float]  # column -> coefficient
 UNSUPPORTED = (
@@ -360,7 +361,7 @@ class MipResult:
 
 def first_fit_values(ctx: Ctx, instance: Instance) -> list[int] | None:
     """Every model variable's value in the first-fit schedule (None if it breaks a rule)."""
-    sessions, valid = _first_fit(instance)  # the solver's own start
+    sessions, valid = first_fit_found(instance)  # the solver's own start
     if valid is None:
         return None
     nothing = Neighbourhood("first fit", frozenset(), frozenset())
@@ -460,9 +461,9 @@ def _read_back(
     code = check.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RuntimeError(f"HiGHS's schedule breaks the CP-SAT model ({check.status_name(code)})")
-    found = _found(ctx, check.value)  # the same read-out and costing as the solver's
+    found = Found.read(ctx, check.value)  # the same read-out and costing as the solver's
     status = Status.OPTIMAL if optimal else Status.FEASIBLE
-    return _with_schedule(instance, found, status, bound, wall, stats)
+    return with_schedule(instance, found, status, bound, wall, stats)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,7 +41,7 @@ from iopsched.model.build import build_model
 from iopsched.model.hints import hint_schedule
 from iopsched.model.served import most_fully_served, not_fully_served
 from iopsched.relaxation import track_ids, track_week, without_staff_and_rooms
-from iopsched.solver import configure
+from iopsched.search.run import configure
 
 
 class _Seen(cp_model.CpSolverSolutionCallback):

@@ -48,7 +48,7 @@ from iopsched.model.build import build_model
 from iopsched.model.context import Ctx
 from iopsched.model.hints import hint_every_variable, hint_schedule
 from iopsched.model.served import not_fully_served
-from iopsched.solver import most_served_search
+from iopsched.search.window import most_served_search
 
 _FIELDS = sat_parameters_pb2.SatParameters.DESCRIPTOR.fields
 PARAMETERS = {f.name for f in _FIELDS}

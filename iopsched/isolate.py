@@ -30,7 +30,8 @@ from iopsched.solution import Solution, Stats, Status
 from iopsched.validator import assess, validate
 
 if TYPE_CHECKING:  # the solver imports this module
-    from iopsched.solver import Progress, SolverSettings
+    from iopsched.search.run import Progress
+    from iopsched.settings import SolverSettings
 
 log = logging.getLogger("iopsched")
 

@@ -41,7 +41,8 @@ import lzma, sys
 from google.protobuf import text_format
 from ortools.sat import cp_model_pb2
 from ortools.sat.python import cp_model
-from iopsched.solver import SolverSettings, configure
+from iopsched.search.run import configure
+from iopsched.settings import SolverSettings
 
 proto = cp_model_pb2.CpModelProto()
 proto.ParseFromString(lzma.decompress(open(sys.argv[1], "rb").read()))

@@ -121,11 +121,11 @@ def test_first_fit_variants_break_no_hard_rule_and_repeat_with_their_seed():
 
 
 def test_variants_of_the_first_fit_are_offered_only_when_better():
-    from iopsched.solver import _first_fit, _first_fit_variants
+    from iopsched.search.start import first_fit_found, first_fit_variants
 
     inst = generate(60, 2)
-    _, plain = _first_fit(inst)
-    found = list(_first_fit_variants(inst, SolverSettings(), plain, time.monotonic() + 1.5))
+    _, plain = first_fit_found(inst)
+    found = list(first_fit_variants(inst, SolverSettings(), plain, time.monotonic() + 1.5))
     assert found, "no variant beat the first fit in 1.5 s: the test would prove nothing"
     objectives = [plain.objective] + [f.objective for f in found]
     assert objectives == sorted(set(objectives), reverse=True)
@@ -164,8 +164,9 @@ def test_each_schedule_reaches_the_caller_before_its_progress_line():
 
 def test_ctrl_c_among_the_variants_keeps_the_best_schedule_so_far(monkeypatch):
     from iopsched import solver as solver_module
+    from iopsched.search import start as start_module
 
-    real, calls = solver_module._first_fit, []
+    real, calls = solver_module.first_fit_found, []
 
     def interrupted(instance, rng=None):
         calls.append(rng)
@@ -173,7 +174,8 @@ def test_ctrl_c_among_the_variants_keeps_the_best_schedule_so_far(monkeypatch):
             raise KeyboardInterrupt
         return real(instance, rng)
 
-    monkeypatch.setattr(solver_module, "_first_fit", interrupted)
+    for module in (solver_module, start_module):  # the plain first fit and its variants
+        monkeypatch.setattr(module, "first_fit_found", interrupted)
     inst = generate(60, 2)
     sol = solve(inst, SolverSettings(time_limit=30, workers=2, first_fit_share=0.5))
     assert sol.status is Status.FEASIBLE and sol.solve_seconds < 10
@@ -184,14 +186,16 @@ def test_ctrl_c_among_the_variants_keeps_the_best_schedule_so_far(monkeypatch):
 def test_a_deterministic_solve_tries_no_variants(monkeypatch):
     """How many variants fit in a share of the limit depends on the machine."""
     from iopsched import solver as solver_module
+    from iopsched.search import start as start_module
 
-    real, calls = solver_module._first_fit, []
+    real, calls = solver_module.first_fit_found, []
 
     def counting(instance, rng=None):
         calls.append(rng)
         return real(instance, rng)
 
-    monkeypatch.setattr(solver_module, "_first_fit", counting)
+    for module in (solver_module, start_module):  # the plain first fit and its variants
+        monkeypatch.setattr(module, "first_fit_found", counting)
     settings = SolverSettings(time_limit=0.5, workers=1, first_fit_share=0.5, deterministic=True)
     solve(generate(30, 6), settings)
     assert calls == [None]

@@ -19,14 +19,13 @@ from iopsched.model.lns import (
     restricted_model,
     track_parts,
 )
+from iopsched.search import bound, rounds, start, window
+from iopsched.search.found import Found
+from iopsched.search.rounds import MIN_ROUND_PEOPLE, next_size
+from iopsched.search.run import configure
+from iopsched.search.start import probing_for
+from iopsched.settings import SolverSettings
 from iopsched.solution import Session
-from iopsched.solver import (
-    MIN_ROUND_PEOPLE,
-    SolverSettings,
-    _next_size,
-    _probing,
-    configure,
-)
 from iopsched.validator import assess
 
 
@@ -119,7 +118,7 @@ def test_freeing_one_group_is_never_called_infeasible_with_our_parameters(work):
 )
 def test_probing_is_cut_in_large_weeks(work, above, variables, cut):
     settings = SolverSettings(probing_work=work, probing_cut_above=above)
-    assert _probing(settings, variables).probing_work == cut
+    assert probing_for(settings, variables).probing_work == cut
 
 
 @pytest.mark.parametrize(("work", "limit"), [(0.01, 0.01), (None, 1.0)])
@@ -139,7 +138,8 @@ def test_every_search_of_a_large_week_probes_less(monkeypatch, above, limits):
         configure(solver, settings, seconds, log)
         seen.append(solver.parameters.probing_deterministic_time_limit)
 
-    monkeypatch.setattr(solver_module, "configure", recording)
+    for module in (solver_module, bound, rounds, start, window):  # every search is configured
+        monkeypatch.setattr(module, "configure", recording)
     settings = SolverSettings(
         time_limit=2, workers=1, probing_cut_above=above, served_first_share=0
     )
@@ -172,7 +172,7 @@ def test_a_wrong_infeasible_verdict_gets_a_second_opinion(monkeypatch):
     """If CP-SAT's presolve calls a feasible week infeasible, the search without it still runs."""
     from iopsched import solver as solver_module
 
-    real = solver_module._Run.solve
+    real = solver_module.Run.solve
     calls = []
 
     def first_call_says_infeasible(self, solver, model, *args, **kwargs):
@@ -181,7 +181,7 @@ def test_a_wrong_infeasible_verdict_gets_a_second_opinion(monkeypatch):
             return cp_model.INFEASIBLE
         return real(self, solver, model, *args, **kwargs)
 
-    monkeypatch.setattr(solver_module._Run, "solve", first_call_says_infeasible)
+    monkeypatch.setattr(solver_module.Run, "solve", first_call_says_infeasible)
     inst = generate(10, 1)
     settings = SolverSettings(
         time_limit=5, workers=1, warm_start=False, diagnose_seconds=2, relaxation_share=0
@@ -196,16 +196,16 @@ def test_a_whole_week_search_that_returns_nothing_is_not_repeated(monkeypatch):
     """When presolve alone outlasts the whole-week window, later windows go to neighbourhoods."""
     from iopsched import solver as solver_module
 
-    real = solver_module._Run.solve
+    real = solver_module.Run.solve
     whole_week_calls = []
 
     def whole_week_finds_nothing(self, solver, model, callback=None, stalled=None):
-        if isinstance(callback, solver_module._Recorder):  # the whole-week search's
+        if isinstance(callback, solver_module.Recorder):  # the whole-week search's
             whole_week_calls.append(1)
             return cp_model.UNKNOWN
         return real(self, solver, model, callback, stalled)
 
-    monkeypatch.setattr(solver_module._Run, "solve", whole_week_finds_nothing)
+    monkeypatch.setattr(solver_module.Run, "solve", whole_week_finds_nothing)
     inst = generate(25, 3)
     settings = SolverSettings(
         time_limit=6, workers=1, stall_share=0.1, round_seconds=0.5, relaxation_share=0
@@ -296,7 +296,7 @@ def test_a_capped_part_frees_at_most_the_cap_and_only_people_the_part_would_free
     ],
 )
 def test_rounds_grow_when_settled_and_shrink_when_out_of_time(settled, gained, size, cap, after):
-    assert _next_size(settled, gained, size, cap, groups=9, people=80) == after
+    assert next_size(settled, gained, size, cap, groups=9, people=80) == after
 
 
 def test_the_people_cap_reaches_the_rounds(monkeypatch):
@@ -324,15 +324,15 @@ def _count_whole_week_searches(monkeypatch) -> list[float]:
 
     from iopsched import solver as solver_module
 
-    real = solver_module._Run.solve
+    real = solver_module.Run.solve
     starts: list[float] = []
 
     def recording(self, solver, model, callback=None, stalled=None):
-        if isinstance(callback, solver_module._Recorder):  # the whole-week search's
+        if isinstance(callback, solver_module.Recorder):  # the whole-week search's
             starts.append(time.monotonic())
         return real(self, solver, model, callback, stalled)
 
-    monkeypatch.setattr(solver_module._Run, "solve", recording)
+    monkeypatch.setattr(solver_module.Run, "solve", recording)
     return starts
 
 
@@ -374,7 +374,7 @@ def test_rounds_that_stall_hand_over_to_the_whole_week(monkeypatch):
         calls.append(len(starts))  # whole-week searches begun before these rounds
         return best, 0
 
-    monkeypatch.setattr(solver_module, "_improve", no_gain)
+    monkeypatch.setattr(solver_module, "improve", no_gain)
     inst = generate(25, 3)
     settings = SolverSettings(
         time_limit=3, workers=1, whole_week_first_up_to=0, served_first_share=0
@@ -432,16 +432,15 @@ def test_without_adaptation_every_kind_is_drawn_equally_often():
 
 def test_a_schedule_failing_validation_never_reaches_the_caller(monkeypatch, caplog):
     """Should the model ever hand back a schedule that breaks a rule, the first fit is returned."""
-    from iopsched import solver as solver_module
 
-    real = solver_module._found
+    real = Found.read
 
     def broken(ctx, value):
         found = real(ctx, value)
         found.sessions.append(found.sessions[0])  # the same session twice: ids not unique
         return found
 
-    monkeypatch.setattr(solver_module, "_found", broken)
+    monkeypatch.setattr(Found, "read", staticmethod(broken))
     inst = generate(10, 1)
     with caplog.at_level("ERROR", logger="iopsched"):
         sol = solve(inst, SolverSettings(time_limit=3, workers=1, first_fit_share=0))

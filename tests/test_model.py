@@ -505,11 +505,11 @@ def test_twins_cost_the_same_either_way_and_are_ordered_only_when_asked(tiny, tw
 
 
 def test_twins_are_ordered_where_the_whole_week_is_searched_first():
-    from iopsched.solver import _twins_ordered
+    from iopsched.search.start import twins_ordered
 
     small, large = 100, SolverSettings().whole_week_first_up_to + 1
-    assert _twins_ordered(SolverSettings(), small)
-    assert not _twins_ordered(SolverSettings(), large)
-    assert _twins_ordered(SolverSettings(twin_order=True), large)
-    assert not _twins_ordered(SolverSettings(twin_order=False), small)
-    assert _twins_ordered(SolverSettings(whole_week_first_up_to=None), large)
+    assert twins_ordered(SolverSettings(), small)
+    assert not twins_ordered(SolverSettings(), large)
+    assert twins_ordered(SolverSettings(twin_order=True), large)
+    assert not twins_ordered(SolverSettings(twin_order=False), small)
+    assert twins_ordered(SolverSettings(whole_week_first_up_to=None), large)

@@ -175,16 +175,17 @@ def test_without_a_first_fit_the_relaxation_waits_for_the_searchs_first_schedule
     """A week whose first fit breaks a rule gets its first schedule from the search: the
     relaxation's time is held back for after it, not spent before it."""
     from iopsched import solver as solver_module
+    from iopsched.search import bound as bound_module
 
     events: list[str] = []
-    real = solver_module._least_cost
+    real = bound_module.least_cost
 
     def least_cost(*args, **kwargs):
         events.append("relaxation")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(solver_module, "_least_cost", least_cost)
-    monkeypatch.setattr(solver_module, "_first_fit", lambda inst: (None, None))
+    monkeypatch.setattr(bound_module, "least_cost", least_cost)
+    monkeypatch.setattr(solver_module, "first_fit_found", lambda inst: (None, None))
     inst = generate(30, 0)  # not proven optimal within the limit, so the relaxation runs
     sol = solve(inst, time_limit=5, workers=2, on_progress=lambda p: events.append("schedule"))
     assert sol.status is Status.FEASIBLE
@@ -193,12 +194,12 @@ def test_without_a_first_fit_the_relaxation_waits_for_the_searchs_first_schedule
 
 
 def test_ctrl_c_while_a_track_is_built_keeps_the_first_fit_schedule(monkeypatch):
-    from iopsched import solver as solver_module
+    from iopsched.search import bound as bound_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(solver_module, "track_week", interrupted)
+    monkeypatch.setattr(bound_module, "track_week", interrupted)
     inst = generate(30, 0)
     sol = solve(inst, SolverSettings(time_limit=20, workers=2, first_fit_share=0))
     assert sol.status is Status.FEASIBLE and sol.solve_seconds < 10

@@ -8,6 +8,7 @@ import time
 import pytest
 from ortools.sat.python import cp_model
 
+import iopsched.search.window as window_module
 import iopsched.solver as solver_module
 from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.generate import generate
@@ -15,18 +16,16 @@ from iopsched.model.build import build_model
 from iopsched.model.grid import Limits, one_to_one_key
 from iopsched.model.lns import Neighbourhood, track_parts
 from iopsched.model.served import PERSON_MINUTES, most_fully_served, not_fully_served
-from iopsched.solver import (
-    _Clock,
-    _Found,
-    _found,
-    _next_track,
-    _Run,
-    _serve_most,
-    _served_stall,
-    _turns,
-    _turns_fit,
-    _window_over,
+from iopsched.search.found import Found
+from iopsched.search.run import Clock, Run
+from iopsched.search.window import (
     most_served_search,
+    next_track,
+    serve_most,
+    served_stall,
+    turn_parts,
+    turns_fit,
+    window_over,
 )
 from iopsched.validator import assess
 
@@ -67,7 +66,7 @@ def test_the_count_is_of_people_not_fully_served():
     solver.parameters.num_workers = 1
     assert solver.solve(most_fully_served(ctx)) == cp_model.OPTIMAL
     assert solver.objective_value == PERSON_MINUTES + 60
-    unmet, _ = assess(week, _found(ctx, solver.value).sessions)
+    unmet, _ = assess(week, Found.read(ctx, solver.value).sessions)
     assert len({row.participant for row in unmet}) == 1
 
 
@@ -76,8 +75,8 @@ def test_a_turn_ends_sooner_than_the_window():
     a track's turn after served_turn_stall of it (by default 3 s of 60, at least 2 s)."""
     for limit, window, turn in ((60, 9.0, 3.0), (10, 3.0, 2.0)):
         settings = SolverSettings(time_limit=limit)
-        assert _served_stall(settings) == window
-        assert _served_stall(settings, settings.served_turn_stall) == turn
+        assert served_stall(settings) == window
+        assert served_stall(settings, settings.served_turn_stall) == turn
 
 
 def test_the_window_hands_on_schedules_that_cost_less_by_the_weeks_objective():
@@ -86,15 +85,15 @@ def test_the_window_hands_on_schedules_that_cost_less_by_the_weeks_objective():
     week = _one_therapist_two_hours()
     ctx = build_model(week)
     unmet, terms = assess(week, [])
-    empty = _Found([], unmet, terms)
+    empty = Found([], unmet, terms)
     settings = SolverSettings(time_limit=10, workers=1)
     handed: list[int] = []
-    found = _serve_most(
+    found = serve_most(
         ctx,
         empty,
         settings,
-        _Clock(settings, time.monotonic()),
-        _Run(),
+        Clock(settings, time.monotonic()),
+        Run(),
         lambda f: handed.append(f.objective),
     )
     assert handed and handed[-1] == found.objective < empty.objective
@@ -146,7 +145,7 @@ def test_a_week_with_candidate_limits_gets_the_window_when_its_turns_are_small(
     truthy but offer the only therapist there is, so the week stays the same."""
     week = _one_therapist_two_hours()
     limits = Limits(leads={one_to_one_key("P1", "individual"): frozenset({"T1"})})
-    monkeypatch.setattr(solver_module, "_limits", lambda *args: limits)
+    monkeypatch.setattr(solver_module, "candidate_limits", lambda *args: limits)
     settings = SolverSettings(
         time_limit=2,
         workers=1,
@@ -166,35 +165,35 @@ def test_the_window_turns_site_by_site_on_tracks_above_the_most():
     week = generate(40, 1, sites=3)  # tracks of 10, 11 and 19 people, each at three sites
     ctx = build_model(week)
     tracks = track_parts(ctx)
-    assert _turns(ctx, SolverSettings(served_turn_up_to=None)) == tracks
-    assert _turns(ctx, SolverSettings(served_turn_up_to=19)) == tracks
-    turns = _turns(ctx, SolverSettings(served_turn_up_to=10))
+    assert turn_parts(ctx, SolverSettings(served_turn_up_to=None)) == tracks
+    assert turn_parts(ctx, SolverSettings(served_turn_up_to=19)) == tracks
+    turns = turn_parts(ctx, SolverSettings(served_turn_up_to=10))
     assert len(turns) == 1 + 3 + 3, "the 10-person track whole, the others by site"
     for turn in turns:
         sites = {week.participant_by_id[p].site for p in turn.participants}
         assert turn in tracks or len(sites) == 1
-    assert _turns(ctx, SolverSettings(served_by_track=False)) == []
+    assert turn_parts(ctx, SolverSettings(served_by_track=False)) == []
 
 
 def test_turns_fit_when_none_frees_more_than_the_most():
     one = Neighbourhood("track", frozenset(), frozenset({"a"}))
     two = Neighbourhood("track", frozenset(), frozenset({"b", "c"}))
     settings = SolverSettings(served_turn_up_to=2)
-    assert _turns_fit(settings, [one, two], participants=3)
-    assert not _turns_fit(settings.model_copy(update={"served_turn_up_to": 1}), [one, two], 3)
-    assert not _turns_fit(settings, [two], participants=3), "one turn: the whole week"
-    assert not _turns_fit(settings, [], participants=3)
-    assert _turns_fit(settings, [], participants=2)
-    assert _turns_fit(settings.model_copy(update={"served_turn_up_to": None}), [], 10**6)
+    assert turns_fit(settings, [one, two], participants=3)
+    assert not turns_fit(settings.model_copy(update={"served_turn_up_to": 1}), [one, two], 3)
+    assert not turns_fit(settings, [two], participants=3), "one turn: the whole week"
+    assert not turns_fit(settings, [], participants=3)
+    assert turns_fit(settings, [], participants=2)
+    assert turns_fit(settings.model_copy(update={"served_turn_up_to": None}), [], 10**6)
 
 
 def test_the_window_gives_up_without_a_schedule_of_its_own_or_once_it_stalls():
     """Without its own schedule it ends after ``wait``; with one, ``stall`` after its latest
     (before the wait, a 12 s solve of a 60-person week spent 90 % here and found nothing)."""
-    assert not _window_over(now=5, started=0, last=None, wait=6, stall=3)
-    assert _window_over(now=7, started=0, last=None, wait=6, stall=3)
-    assert not _window_over(now=9, started=0, last=7, wait=6, stall=3), "a schedule at 7 s"
-    assert _window_over(now=11, started=0, last=7, wait=6, stall=3)
+    assert not window_over(now=5, started=0, last=None, wait=6, stall=3)
+    assert window_over(now=7, started=0, last=None, wait=6, stall=3)
+    assert not window_over(now=9, started=0, last=7, wait=6, stall=3), "a schedule at 7 s"
+    assert window_over(now=11, started=0, last=7, wait=6, stall=3)
 
 
 def test_ctrl_c_while_hinting_ends_the_window_with_the_schedule_in_hand():
@@ -203,10 +202,10 @@ def test_ctrl_c_while_hinting_ends_the_window_with_the_schedule_in_hand():
     week = _one_therapist_two_hours()
     ctx = build_model(week)
     unmet, terms = assess(week, [])
-    empty = _Found([], unmet, terms)
+    empty = Found([], unmet, terms)
     settings = SolverSettings(time_limit=10, workers=1)
 
-    class Interrupted(_Run):
+    class Interrupted(Run):
         calls = 0
 
         def solve(self, solver, model, callback=None, stalled=None):
@@ -215,8 +214,8 @@ def test_ctrl_c_while_hinting_ends_the_window_with_the_schedule_in_hand():
             return cp_model.UNKNOWN
 
     run = Interrupted()
-    clock = _Clock(settings, time.monotonic())
-    found = _serve_most(ctx, empty, settings, clock, run, lambda f: None)
+    clock = Clock(settings, time.monotonic())
+    found = serve_most(ctx, empty, settings, clock, run, lambda f: None)
     assert found is empty
     assert run.calls == 1, "the window searched after Ctrl-C"
 
@@ -254,11 +253,11 @@ def test_tracks_take_turns_and_reach_the_weeks_optimum(by_track, caplog):
     week = _cap_of_two_hours()
     ctx = build_model(week)
     unmet, terms = assess(week, [])
-    empty = _Found([], unmet, terms)
+    empty = Found([], unmet, terms)
     settings = SolverSettings(time_limit=10, workers=1, served_by_track=by_track)
     with caplog.at_level(logging.DEBUG, logger="iopsched"):
-        found = _serve_most(
-            ctx, empty, settings, _Clock(settings, time.monotonic()), _Run(), lambda f: None
+        found = serve_most(
+            ctx, empty, settings, Clock(settings, time.monotonic()), Run(), lambda f: None
         )
     assert caplog.text.count("most-served turn") == (3 if by_track else 0)
     assert len({row.participant for row in found.unmet}) == 1
@@ -274,23 +273,23 @@ def test_each_turn_ends_by_the_turn_stall(turn_stall, monkeypatch):
     """Every track's turn is a window ended by served_turn_stall (None: by the window's
     own stall), and the turns still serve two of the three."""
     shares = []
-    window = solver_module._served_window
+    window = window_module.served_window
 
     def recorded(*args, stall_share=None):
         shares.append(stall_share)
         return window(*args, stall_share=stall_share)
 
-    monkeypatch.setattr(solver_module, "_served_window", recorded)
+    monkeypatch.setattr(window_module, "served_window", recorded)
     week = _cap_of_two_hours()
     ctx = build_model(week)
     unmet, terms = assess(week, [])
     settings = SolverSettings(time_limit=10, workers=1, served_turn_stall=turn_stall)
-    found = _serve_most(
+    found = serve_most(
         ctx,
-        _Found([], unmet, terms),
+        Found([], unmet, terms),
         settings,
-        _Clock(settings, time.monotonic()),
-        _Run(),
+        Clock(settings, time.monotonic()),
+        Run(),
         lambda f: None,
     )
     assert shares == [turn_stall] * 3
@@ -302,8 +301,8 @@ def test_the_next_turn_goes_to_the_track_with_most_people_short():
     b = Neighbourhood("track", frozenset(), frozenset({"b1"}))
     c = Neighbourhood("track", frozenset(), frozenset({"c1", "c2", "c3"}))
     parts, short = [a, b, c], {"a1", "a2", "b1"}
-    assert _next_track(parts, short, set(), None) == 0, "most short"
-    assert _next_track(parts, short, set(), 0) == 1, "the track just searched goes last"
-    assert _next_track(parts, short, {1}, 0) == 0, "unless it is the only one left"
-    assert _next_track(parts, short, {0, 1}, None) is None, "all tried since the last gain"
-    assert _next_track(parts, set(), set(), None) is None, "nobody short"
+    assert next_track(parts, short, set(), None) == 0, "most short"
+    assert next_track(parts, short, set(), 0) == 1, "the track just searched goes last"
+    assert next_track(parts, short, {1}, 0) == 0, "unless it is the only one left"
+    assert next_track(parts, short, {0, 1}, None) is None, "all tried since the last gain"
+    assert next_track(parts, set(), set(), None) is None, "nobody short"

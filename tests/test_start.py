@@ -59,7 +59,7 @@ def test_a_start_taken_comes_right_after_the_first_fit_without_its_variants(monk
         calls.append(1)
         return iter(())
 
-    monkeypatch.setattr(solver_module, "_first_fit_variants", variants)
+    monkeypatch.setattr(solver_module, "first_fit_variants", variants)
     _, seen = _solve(inst, shipped, time_limit=2.0)
     assert seen[1].sessions == shipped.sessions  # the first fit, then the start
     assert not calls  # no time spent on variants of a first fit the start beats
@@ -91,7 +91,7 @@ def test_a_start_outside_the_model_is_returned_when_the_search_finds_nothing_bet
     monkeypatch, caplog
 ):
     inst, shipped = _shipped()
-    monkeypatch.setattr(solver_module, "_expressible", lambda *args: False)
+    monkeypatch.setattr(solver_module, "expressible", lambda *args: False)
     with caplog.at_level(logging.WARNING, logger="iopsched"):
         sol, _ = _solve(inst, shipped)
     assert "outside this week's model" in caplog.text

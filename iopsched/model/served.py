@@ -5,9 +5,9 @@ preferred times together with the people left short.  CP-SAT's own neighbourhood
 search does far better at serving people on a plainer objective: the people not
 fully served, each counted as ``PERSON_MINUTES`` minutes, plus the minutes short
 of plan minimums (``min_hours``).  The solver spends a first window of a
-moderate week on it (``solver._serve_most``), keeps each schedule that costs
-less by the week's own objective, and then searches that objective from the
-best of them.  docs/how-it-works.md has the measurements.
+moderate week on it (``iopsched.search.window.serve_most``), keeps each schedule
+that costs less by the week's own objective, and then searches that objective
+from the best of them.  docs/how-it-works.md has the measurements.
 """
 
 from __future__ import annotations

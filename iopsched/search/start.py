@@ -1,0 +1,126 @@
+"""Where the search starts: the first fit and its variants, a caller's start schedule,
+hints, and the choices a week's size decides."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterator
+
+from ortools.sat.python import cp_model
+
+from iopsched.greedy import first_fit_solution
+from iopsched.instance import Instance
+from iopsched.model.context import Ctx
+from iopsched.model.grid import Limits
+from iopsched.model.hints import fixed_except, hint_last_week, hint_schedule
+from iopsched.model.limits import limits_for
+from iopsched.search.found import Found
+from iopsched.search.run import Clock, Run, configure
+from iopsched.settings import SolverSettings
+from iopsched.solution import Session, Solution
+from iopsched.validator import validate
+
+log = logging.getLogger("iopsched")
+
+EXPRESSIBLE_SECONDS = 10.0  # most time to check that a start schedule fits the week's model
+
+
+def first_fit_found(
+    instance: Instance, rng: random.Random | None = None
+) -> tuple[list[Session], Found | None]:
+    """The greedy schedule (to hint), and the same as a result when it breaks no hard rule;
+    with ``rng``, one of its variants."""
+    trial = first_fit_solution(instance, rng)
+    report = validate(instance, trial)
+    if not report.ok:
+        log.debug("first-fit schedule breaks rules, used as a hint only: %s", report.render(5))
+        return trial.sessions, None
+    return trial.sessions, Found(trial.sessions, trial.unmet, report.cost_terms)
+
+
+def first_fit_variants(
+    instance: Instance, settings: SolverSettings, best: Found, until: float
+) -> Iterator[Found]:
+    """Variants of the first fit (another intake order and group order) until ``until``
+    (monotonic), each better one as it is found."""
+    rng = random.Random(settings.seed)
+    while time.monotonic() < until:
+        _, found = first_fit_found(instance, random.Random(rng.getrandbits(32)))
+        if found is not None and found.objective < best.objective:
+            best = found
+            yield found
+
+
+def from_start(instance: Instance, start: Solution) -> Found | None:
+    """The caller's start schedule with what it leaves unmet and costs, as our validator
+    reads it; None (and a warning naming what it breaks) when it breaks a hard rule."""
+    report = validate(instance, start)
+    if not report.ok:
+        log.warning(
+            "the start schedule breaks %d rule(s) of this week and is not used: %s",
+            len(report.violations),
+            report.render(3),
+        )
+        return None
+    return Found(list(start.sessions), report.unmet, report.cost_terms)
+
+
+def expressible(
+    ctx: Ctx, sessions: list[Session], settings: SolverSettings, clock: Clock, run: Run
+) -> bool:
+    """Whether the week's model has these sessions as a solution (False only when CP-SAT
+    proves it has not, within ``EXPRESSIBLE_SECONDS``: running out of time says nothing)."""
+    solver = cp_model.CpSolver()
+    configure(solver, settings, min(EXPRESSIBLE_SECONDS, clock.left()), log=False)
+    solver.parameters.num_workers = 1
+    solver.parameters.interleave_search = False
+    code = run.solve(solver, fixed_except(ctx, sessions, lambda v: False))
+    clock.charge(solver)
+    return code not in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
+
+
+def add_hints(ctx: Ctx, start: list[Session] | None) -> None:
+    """Start from a known schedule, else last week's groups, else an empty week."""
+    if start is not None:
+        hint_schedule(ctx, start)
+    elif ctx.instance.previous is not None:
+        hint_last_week(ctx)
+    else:  # an empty week is always feasible: hinting it gives a first schedule at once
+        hint_schedule(ctx, [])
+
+
+def candidate_limits(
+    instance: Instance, settings: SolverSettings, around: list[Found | None]
+) -> Limits:
+    """Candidate limits for a large week, around the schedules in hand (the first fit, and a
+    start schedule if one was given), so that each stays a schedule of it; none for others."""
+    small = settings.limits_from is None or len(instance.participants) < settings.limits_from
+    guide = [s for found in around if found is not None for s in found.sessions]
+    if small or not guide:  # with a schedule inside the limits, a schedule exists
+        return Limits()
+    copies, leads = settings.copies_per_person, settings.therapists_per_session
+    return limits_for(instance, copies, leads, guide)
+
+
+def twins_ordered(settings: SolverSettings, variables: int) -> bool:
+    """Whether the week's model keeps interchangeable groups in order (``twin_order``)."""
+    if settings.twin_order is not None:
+        return settings.twin_order
+    return not rounds_first(settings, variables)
+
+
+def probing_for(settings: SolverSettings, variables: int) -> SolverSettings:
+    """The settings, with the probing cut (``probing_work``) dropped when the week is too small
+    for it (``probing_cut_above``)."""
+    above = settings.probing_cut_above
+    if settings.probing_work is None or above is None or variables > above:
+        return settings
+    return settings.model_copy(update={"probing_work": None})
+
+
+def rounds_first(settings: SolverSettings, variables: int) -> bool:
+    """Whether a model this large starts with neighbourhood rounds, not the whole week."""
+    limit = settings.whole_week_first_up_to
+    return limit is not None and variables > limit
