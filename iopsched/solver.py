@@ -19,7 +19,9 @@ from iopsched.instance import Instance
 from iopsched.isolate import solve_isolated
 from iopsched.model import extract
 from iopsched.model.build import build_model
+from iopsched.model.context import Ctx
 from iopsched.model.diagnose import explain_infeasible
+from iopsched.model.grid import Limits
 from iopsched.model.hints import hint_every_variable
 from iopsched.model.lns import Neighbourhoods
 from iopsched.relaxation import track_ids
@@ -40,7 +42,7 @@ from iopsched.search.start import (
 )
 from iopsched.search.window import serve_most, turn_parts, turns_fit
 from iopsched.settings import SolverSettings
-from iopsched.solution import Solution, Stats, Status
+from iopsched.solution import Session, Solution, Stats, Status
 
 __all__ = ["Progress", "SolverSettings", "solve"]
 
@@ -81,274 +83,392 @@ def solve(
     if settings.isolated:
         inner = settings.model_copy(update={"isolated": False})
         return solve_isolated(instance, inner, on_progress, on_schedule, start=start)
-    t0 = time.monotonic()
-    recorder = Recorder(t0, on_progress, len(instance.participants))
-    floor = float(cost_floor(instance))
-    recorder.floor = floor  # raised below by the relaxation's bound
-
-    def kept(found: Found) -> None:
-        """Hand a better schedule to ``on_schedule`` as it is kept."""
-        if on_schedule is not None:
-            stats = {"participants": len(instance.participants), "cost_floor": floor}
-            wall = time.monotonic() - t0
-            on_schedule(
-                with_schedule(instance, found, Status.FEASIBLE, recorder.floor, wall, stats)
-            )
-
-    # Each better schedule goes to on_schedule before its progress line goes to
-    # on_progress: a caller that stops at a line (Ctrl-C in a callback, an isolated
-    # search stopped by its parent) already holds the schedule the line reports.
-    hint, best = None, None
+    week = _Solve(instance, settings, on_progress, on_schedule)
     try:
-        if settings.warm_start:
-            hint, first = first_fit_found(instance)
-            if first is not None:
-                recorder.first_fit, best = first.objective, first
-                kept(best)
-                recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
-        before_start, hint_before_start = best, hint
-        given = from_start(instance, start) if start is not None else None
-        if given is not None and (best is None or given.objective < best.objective):
-            hint, best = given.sessions, given
-            kept(best)
-            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
-        started = best is not None and best is given
-        # variants of the first fit, unless the search starts from the caller's schedule
-        share = 0.0 if settings.deterministic or started else settings.first_fit_share
-        until = t0 + share * settings.time_limit
-        for found in first_fit_variants(instance, settings, best, until) if best and share else ():
-            hint, best = found.sessions, found
-            kept(best)
-            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
-        t_build = time.monotonic()
-        limits = candidate_limits(instance, settings, [best, before_start if started else None])
-        ctx = build_model(instance, limits=limits, twin_order=None)
+        week.first_schedules(start)
+        week.build()
     except KeyboardInterrupt:
-        if best is None:
+        if week.best is None:
             raise
         log.warning("interrupted before the search; keeping the best schedule so far")
-        wall = time.monotonic() - t0
-        stats = {
-            "time_to_first": round(recorder.events[0].elapsed if recorder.events else wall, 3),
-            "lns_rounds": 0,
-            "cost_floor": floor,
-            "first_fit_objective": recorder.first_fit,
-        }
-        return with_schedule(instance, best, Status.FEASIBLE, floor, wall, stats)
-    first_fit = best  # validated: the schedule to fall back on should a later one not be
-    recorder.ctx = ctx
-    recorder.bound_holds = not limits
-    if limits:
-        log.info(
-            "large week: %d groups open to fewer people, %d sessions to fewer therapists; "
-            "the search bound is not a bound for the whole week",
-            len(limits.members),
-            len(limits.leads),
-        )
-    proto = ctx.model.Proto()
-    # a start's interchangeable groups need not run in order of their ids
-    ctx.order_twins(not started and twins_ordered(settings, len(proto.variables)))
-    settings = probing_for(settings, len(proto.variables))
-    add_hints(ctx, hint)  # replaced by the best schedule once there is one
-    build_seconds = time.monotonic() - t_build
-    log.info(
-        "model: %d variables, %d constraints, built in %.2fs",
-        len(proto.variables),
-        len(proto.constraints),
-        build_seconds,
-    )
+        return week.interrupted_before_search()
+    week.check_start()
+    week.repair()
+    week.search()
+    return week.result()
 
-    clock = Clock(settings, t0)
-    run = Run()  # Ctrl-C ends the whole solve and keeps the best schedule
-    held: Found | None = None  # a start the model cannot take, returned if nothing beats it
-    if started and not expressible(ctx, best.sessions, settings, clock, run):
+
+class _Solve:
+    """One solve's state, step by step: what :func:`solve` runs, in its order."""
+
+    ctx: Ctx  # the week's model, once built
+    clock: Clock
+    run: Run
+
+    def __init__(
+        self,
+        instance: Instance,
+        settings: SolverSettings,
+        on_progress: Callable[[Progress], None] | None,
+        on_schedule: Callable[[Solution], None] | None,
+    ):
+        self.instance, self.settings, self.on_schedule = instance, settings, on_schedule
+        self.t0 = time.monotonic()
+        self.recorder = Recorder(self.t0, on_progress, len(instance.participants))
+        self.floor = float(cost_floor(instance))
+        self.recorder.floor = self.floor  # raised by the relaxation's bound
+        self.hint: list[Session] | None = None  # what the model is hinted with
+        self.best: Found | None = None  # the best schedule in hand
+        self.first_fit: Found | None = None  # validated: the one to fall back on
+        self.held: Found | None = None  # a start the model cannot take, returned if unbeaten
+        self.started = False  # the search starts from the caller's schedule
+        self.before_start: tuple[Found | None, list[Session] | None] = (None, None)
+        self.limits = Limits()
+        self.build_seconds = 0.0
+        self.code, self.status = cp_model.UNKNOWN, Status.FEASIBLE
+        self.bound: float | None = None  # the search's own, where it holds for the week
+        self.rounds = self.repair_rounds = 0
+        self.relaxed: float | None = None
+        self.parts: list[list[str]] = []  # the tracks of the relaxation's bound, if any
+
+    @property
+    def variables(self) -> int:
+        return len(self.proto.variables)
+
+    def kept(self, found: Found) -> None:
+        """Hand a better schedule to ``on_schedule`` as it is kept."""
+        if self.on_schedule is not None:
+            stats = {"participants": len(self.instance.participants), "cost_floor": self.floor}
+            wall = time.monotonic() - self.t0
+            self.on_schedule(
+                with_schedule(
+                    self.instance, found, Status.FEASIBLE, self.recorder.floor, wall, stats
+                )
+            )
+
+    def better(self, found: Found) -> None:
+        """Keep and report a better schedule found outside a whole-week search.
+
+        It goes to ``on_schedule`` before its progress line goes to ``on_progress``: a
+        caller that stops at a line (Ctrl-C in a callback, an isolated search stopped by
+        its parent) already holds the schedule the line reports.
+        """
+        self.kept(found)
+        self.recorder.offer(found.objective, 0.0, {row.participant for row in found.unmet})
+
+    def first_schedules(self, start: Solution | None) -> None:
+        """The first fit, the caller's start if it is better, then variants of the first fit
+        (unless the search starts from the caller's schedule)."""
+        settings = self.settings
+        if settings.warm_start:
+            self.hint, first = first_fit_found(self.instance)
+            if first is not None:
+                self.recorder.first_fit, self.best = first.objective, first
+                self.better(first)
+        self.before_start = self.best, self.hint
+        given = from_start(self.instance, start) if start is not None else None
+        if given is not None and (self.best is None or given.objective < self.best.objective):
+            self.hint, self.best = given.sessions, given
+            self.better(given)
+        self.started = self.best is not None and self.best is given
+        share = 0.0 if settings.deterministic or self.started else settings.first_fit_share
+        until = self.t0 + share * settings.time_limit
+        if self.best is not None and share:
+            for found in first_fit_variants(self.instance, settings, self.best, until):
+                self.hint, self.best = found.sessions, found
+                self.better(found)
+
+    def build(self) -> None:
+        """The week's model (with candidate limits around the schedules in hand when it
+        is large), hinted with the best of them."""
+        t_build = time.monotonic()
+        start = self.before_start[0] if self.started else None
+        self.limits = candidate_limits(self.instance, self.settings, [self.best, start])
+        self.ctx = ctx = build_model(self.instance, limits=self.limits, twin_order=None)
+        self.first_fit = self.best
+        self.recorder.ctx = ctx
+        self.recorder.bound_holds = not self.limits
+        if self.limits:
+            log.info(
+                "large week: %d groups open to fewer people, %d sessions to fewer therapists; "
+                "the search bound is not a bound for the whole week",
+                len(self.limits.members),
+                len(self.limits.leads),
+            )
+        self.proto = ctx.model.Proto()  # CP-SAT's own: counts what is added later too
+        # a start's interchangeable groups need not run in order of their ids
+        ctx.order_twins(not self.started and twins_ordered(self.settings, self.variables))
+        self.settings = probing_for(self.settings, self.variables)
+        add_hints(ctx, self.hint)  # replaced by the best schedule once there is one
+        self.build_seconds = time.monotonic() - t_build
+        log.info(
+            "model: %d variables, %d constraints, built in %.2fs",
+            len(self.proto.variables),
+            len(self.proto.constraints),
+            self.build_seconds,
+        )
+        self.clock = Clock(self.settings, self.t0)
+        self.run = Run()  # Ctrl-C ends the whole solve and keeps the best schedule
+
+    def check_start(self) -> None:
+        """A start the week's model cannot take is held back: the search starts from the
+        first fit, and the start is returned if nothing beats it."""
+        if not self.started or self.best is None:
+            return
+        if expressible(self.ctx, self.best.sessions, self.settings, self.clock, self.run):
+            return
         log.warning(
             "the start schedule is valid but outside this week's model; the search starts "
             "from the first fit, and the start is returned if it finds nothing better"
         )
-        held, best, hint = best, before_start, hint_before_start
-        first_fit = best
-        ctx.model.clear_hints()
-        add_hints(ctx, hint)
-    repair_rounds = 0
-    if best is None and hint is not None and settings.repair and settings.neighbourhood_search:
-        if refuted(ctx, settings, clock, run):
+        self.held = self.best
+        self.best, self.hint = self.before_start
+        self.first_fit = self.best
+        self.ctx.model.clear_hints()
+        add_hints(self.ctx, self.hint)
+
+    def repair(self) -> None:
+        """With no valid first fit but a near-schedule, repair it (iopsched.model.repair)."""
+        settings = self.settings
+        if not (self.best is None and self.hint is not None and settings.repair):
+            return
+        if not settings.neighbourhood_search:
+            return
+        if refuted(self.ctx, settings, self.clock, self.run):
             log.debug("repair skipped: CP-SAT's presolve proves the week has no schedule")
-        else:
-            best, repair_rounds = repair_first_fit(instance, limits, hint, settings, clock, run)
-        if best is not None:
-            log.info("first fit repaired in %d rounds", repair_rounds)
-            first_fit = best
-            kept(best)
-            recorder.offer(best.objective, 0.0, {row.participant for row in best.unmet})
-    # With a schedule in hand, alternate: the whole-week search until it stalls, then
-    # neighbourhood rounds until they stall, then the whole week again from the best.
-    alternate = settings.neighbourhood_search and best is not None
-    stall = max(3.0, settings.stall_share * settings.time_limit)
-    bound: float | None = None
-    code, rounds, status = cp_model.UNKNOWN, 0, Status.FEASIBLE
-    hopeless = False  # the whole-week search once returned nothing: never again
-    # one chooser for the whole solve: what it learns about the kinds of part outlives a
-    # whole-week window
-    kinds = tuple(k for k in Neighbourhoods.KINDS if settings.staffing_rounds or k != "staffing")
-    hoods = Neighbourhoods(ctx, settings.seed, settings.adaptive_neighbourhoods, kinds)
-    whole_week = not (alternate and rounds_first(settings, len(proto.variables)))
-    if not whole_week:
-        log.debug("large model: neighbourhood rounds first, the whole week once they stall")
-    # The relaxation's bound: before the search when first fit gave a schedule, else after
-    # it (its time held back), so that it never delays the first schedule.
-    parts = track_ids(instance) if settings.relaxation_share > 0 else []
-    relax = any(len(ids) <= settings.relaxation_track_size for ids in parts)
-    relaxed: float | None = None
-    if relax and best is not None:
-        relaxed = relaxation_bound(instance, settings, clock, run, parts)
-        recorder.floor = max(floor, relaxed)
-    elif relax:
-        clock.reserved = settings.relaxation_share * settings.time_limit
-
-    # A week too large for the whole-week search first, yet not too large to search whole
-    # at all, first looks for the most people fully served (iopsched.model.served).
-    window = (
-        settings.served_first_share > 0
-        and not whole_week
-        and best is not None
-        and not run.interrupted
-        and (
-            settings.served_first_up_to is None
-            or len(proto.variables) <= settings.served_first_up_to
+            return
+        found, self.repair_rounds = repair_first_fit(
+            self.instance, self.limits, self.hint, settings, self.clock, self.run
         )
-    )
-    turns = turn_parts(ctx, settings) if window else []
-    if window and (not limits or turns_fit(settings, turns, len(instance.participants))):
+        if found is not None:
+            log.info("first fit repaired in %d rounds", self.repair_rounds)
+            self.best = self.first_fit = found
+            self.better(found)
 
-        def better(found: Found) -> None:
-            kept(found)
-            recorder.offer(found.objective, 0.0, {row.participant for row in found.unmet})
+    def search(self) -> None:
+        """The relaxation's bound, the most-served window, then the week's own objective:
+        the whole-week search and neighbourhood rounds in turn, from the best schedule."""
+        settings = self.settings
+        self.parts = track_ids(self.instance) if settings.relaxation_share > 0 else []
+        relax = any(len(ids) <= settings.relaxation_track_size for ids in self.parts)
+        # The relaxation's bound: before the search when first fit gave a schedule, else
+        # after it (its time held back), so that it never delays the first schedule.
+        if relax and self.best is not None:
+            self.raise_floor()
+        elif relax:
+            self.clock.reserved = settings.relaxation_share * settings.time_limit
+        self.alternate()
+        if self.code == cp_model.INFEASIBLE and self.best is None and not self.run.interrupted:
+            self.best = second_opinion(self.ctx, settings, self.run)
+            if self.best is not None:
+                self.code, self.status, self.bound = cp_model.FEASIBLE, Status.FEASIBLE, None
+        self.clock.reserved = 0.0
+        searched = self.best is not None and self.status is not Status.OPTIMAL
+        if relax and self.relaxed is None and searched and not self.run.interrupted:
+            self.raise_floor()
 
-        best = serve_most(ctx, best, settings, clock, run, better, turns)
+    def raise_floor(self) -> None:
+        """The relaxation's bound, which raises the floor every progress line reports."""
+        self.relaxed = relaxation_bound(
+            self.instance, self.settings, self.clock, self.run, self.parts
+        )
+        self.recorder.floor = max(self.floor, self.relaxed)
 
-    def open_question() -> bool:
+    def open_question(self) -> bool:
         """Time is left, and the best schedule is not yet proven optimal by the floor."""
-        proven = best is not None and best.objective <= recorder.floor
-        return not proven and not run.interrupted and clock.left() > 0.2
+        proven = self.best is not None and self.best.objective <= self.recorder.floor
+        return not proven and not self.run.interrupted and self.clock.left() > 0.2
 
-    while open_question():
-        left = clock.left()
-        if whole_week:
-            whole = left
-            if alternate:
-                whole = min(left, max(3.0, settings.whole_week_share * settings.time_limit))
-            if best is not None:  # complete: CP-SAT's first solution as soon as it presolved
-                hint_every_variable(ctx, best.sessions, left, run.solve)
-                if run.interrupted:  # Ctrl-C while hinting
+    def alternate(self) -> None:
+        """With a schedule in hand, alternate: the whole-week search until it stalls, then
+        neighbourhood rounds until they stall, then the whole week again from the best.
+
+        A week too large for the whole-week search first starts with rounds, after the
+        most-served window (iopsched.model.served) when it is not too large to search.
+        """
+        settings = self.settings
+        alternate = settings.neighbourhood_search and self.best is not None
+        stall = max(3.0, settings.stall_share * settings.time_limit)
+        hopeless = False  # the whole-week search once returned nothing: never again
+        # one chooser for the whole solve: what it learns about the kinds of part outlives
+        # a whole-week window
+        kinds = tuple(
+            k for k in Neighbourhoods.KINDS if settings.staffing_rounds or k != "staffing"
+        )
+        hoods = Neighbourhoods(self.ctx, settings.seed, settings.adaptive_neighbourhoods, kinds)
+        whole_week = not (alternate and rounds_first(settings, self.variables))
+        if not whole_week:
+            log.debug("large model: neighbourhood rounds first, the whole week once they stall")
+            self.serve_most_first()
+        while self.open_question():
+            if whole_week:
+                if self.whole_week(alternate, stall):
                     break
-            solver = cp_model.CpSolver()
-            configure(solver, settings, whole)
-            began = time.monotonic()
-            watch = alternate and not settings.deterministic  # a stall is seen on the wall clock
-            code = run.solve(
-                solver, ctx.model, recorder, stall_watch(recorder, stall if watch else None)
+                # Not even the schedule in hand came back: presolving the whole week
+                # outlasts the window, and would again.  Rounds get the time instead.
+                hopeless = self.code == cp_model.UNKNOWN
+                if hopeless:
+                    log.debug("whole-week search skipped from now on (presolve outlasts it)")
+            self.best, n = improve(
+                self.ctx,
+                self.best,
+                settings,
+                self.recorder,
+                self.clock,
+                self.bound,
+                stall,
+                self.run,
+                hoods,
+                self.kept,
             )
-            clock.charge(solver)
-            log.debug(
-                "whole-week search: %s after %.1fs",
-                cp_model.CpSolverStatus(code).name,
-                time.monotonic() - began,
-            )
-            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
-                # from it after postsolve when stopped early; the terms are what the schedule gives.
-                found = Found.read(ctx, solver.value)
-                if best is None or found.objective < best.objective:
-                    kept(found)
-                if best is None or found.objective <= best.objective or code == cp_model.OPTIMAL:
-                    best = found
-            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
-                # a search stopped before its first schedule may still have proven a bound;
-                # every cost is non-negative, so 0 always holds
-                proven = solver.best_objective_bound if code != cp_model.UNKNOWN else 0.0
-                proven = proven if math.isfinite(proven) else 0.0
-                bound = max(bound or 0.0, round(proven, 6))
-            if code == cp_model.OPTIMAL:
-                status = Status.OPTIMAL
+            self.rounds += n
+            whole_week = not hopeless  # the rounds stalled (or the time is up)
+            if self.run.interrupted:
                 break
-            if (
-                code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
-                or not alternate
-                or best is None
-            ):
-                break
-            if run.interrupted:
-                break
-            if code == cp_model.UNKNOWN:
-                # Not even the schedule in hand came back: presolving the whole week outlasts
-                # the window, and would again.  Neighbourhood rounds get the time instead.
-                hopeless = True
-                log.debug("whole-week search skipped from now on (presolve outlasts it)")
-        best, n = improve(ctx, best, settings, recorder, clock, bound, stall, run, hoods, kept)
-        rounds += n
-        whole_week = not hopeless  # the rounds stalled (or the time is up)
-        if run.interrupted:
-            break
-    if code == cp_model.INFEASIBLE and best is None and not run.interrupted:
-        best = second_opinion(ctx, settings, run)
-        if best is not None:
-            code, status, bound = cp_model.FEASIBLE, Status.FEASIBLE, None
-    clock.reserved = 0.0
-    searched = best is not None and status is not Status.OPTIMAL and not run.interrupted
-    if relax and relaxed is None and searched:
-        relaxed = relaxation_bound(instance, settings, clock, run, parts)
-        recorder.floor = max(floor, relaxed)
-    if limits:  # (there is a schedule: limits are drawn around the schedules in hand)
-        # A restriction of the week: its bound and its optimum are not the week's.
-        bound, status = None, Status.FEASIBLE
-    if held is not None and (best is None or held.objective < best.objective):
-        best, status = held, Status.FEASIBLE
-    if best is not None:  # the floor holds for every week, and beats a weak search bound
-        bound = max(bound or 0.0, recorder.floor)
-        if best.objective <= bound:
-            status = Status.OPTIMAL
-    wall = time.monotonic() - t0
 
-    stats = {
-        "build_seconds": round(build_seconds, 3),
-        "variables": len(proto.variables),
-        "constraints": len(proto.constraints),
-        "participants": len(instance.participants),
-        "time_to_first": round(recorder.events[0].elapsed, 3) if recorder.events else None,
-        "time_to_best": round(recorder.events[-1].elapsed, 3) if recorder.events else None,
-        "first_fit_objective": recorder.first_fit,
-        "cost_floor": floor,
-        "relaxation_bound": relaxed,
-        "lns_rounds": rounds,
-        "repair_rounds": repair_rounds,  # rounds that repaired a first fit breaking rules
-        "limited_groups": len(limits.members),  # groups offered to some eligible people only
-        "limited_leads": len(limits.leads),  # groups and 1:1 plans offered fewer therapists
-        "progress": [
-            {
-                "elapsed": round(e.elapsed, 3),
-                "objective": e.objective,
-                "bound": e.bound,
-                "fully_served": e.fully_served,
-            }
-            for e in recorder.events
-        ],
-    }
-    if code == cp_model.MODEL_INVALID:
-        raise RuntimeError(f"internal error, invalid model: {ctx.model.validate()}")
-    if code == cp_model.INFEASIBLE and best is not None:
-        log.error("CP-SAT reports infeasible, yet the first-fit schedule is valid; keeping it")
-    if best is not None:
-        solution = with_schedule(instance, best, status, bound, wall, stats)
-        return checked(instance, solution, first_fit, bound, wall, stats)
-    status = Status.INFEASIBLE if code == cp_model.INFEASIBLE else Status.UNKNOWN
-    if status is Status.INFEASIBLE:
-        stats["infeasible_because"] = explain_infeasible(instance, settings.diagnose_seconds)
-    return Solution(
-        instance=instance.name,
-        status=status,
-        solve_seconds=round(time.monotonic() - t0, 3),
-        sessions=[],
-        unmet=extract.unmet_of_empty_schedule(ctx),
-        stats=Stats(**stats),
-    )
+    def serve_most_first(self) -> None:
+        """The most-served window, on a week whose model is not too large for it."""
+        settings = self.settings
+        up_to = settings.served_first_up_to
+        if (
+            settings.served_first_share <= 0
+            or self.best is None
+            or self.run.interrupted
+            or (up_to is not None and self.variables > up_to)
+        ):
+            return
+        turns = turn_parts(self.ctx, settings)
+        if self.limits and not turns_fit(settings, turns, len(self.instance.participants)):
+            return
+        self.best = serve_most(
+            self.ctx, self.best, settings, self.clock, self.run, self.better, turns
+        )
+
+    def whole_week(self, alternate: bool, stall: float) -> bool:
+        """One whole-week search from the best schedule; True when the solve's search is
+        over (proven optimal, infeasible, interrupted, or nothing to alternate with)."""
+        settings, left = self.settings, self.clock.left()
+        whole = left
+        if alternate:
+            whole = min(left, max(3.0, settings.whole_week_share * settings.time_limit))
+        if self.best is not None:  # complete: CP-SAT's first solution as soon as it presolved
+            hint_every_variable(self.ctx, self.best.sessions, left, self.run.solve)
+            if self.run.interrupted:  # Ctrl-C while hinting
+                return True
+        solver = cp_model.CpSolver()
+        configure(solver, settings, whole)
+        began = time.monotonic()
+        watch = alternate and not settings.deterministic  # a stall is seen on the wall clock
+        self.code = code = self.run.solve(
+            solver,
+            self.ctx.model,
+            self.recorder,
+            stall_watch(self.recorder, stall if watch else None),
+        )
+        self.clock.charge(solver)
+        log.debug(
+            "whole-week search: %s after %.1fs",
+            cp_model.CpSolverStatus(code).name,
+            time.monotonic() - began,
+        )
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            # The schedule's cost, term by term.  CP-SAT's own objective_value can differ
+            # from it after postsolve when stopped early; the terms are what the schedule gives.
+            found = Found.read(self.ctx, solver.value)
+            if self.best is None or found.objective < self.best.objective:
+                self.kept(found)
+            if (
+                self.best is None
+                or found.objective <= self.best.objective
+                or code == cp_model.OPTIMAL
+            ):
+                self.best = found
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
+            # a search stopped before its first schedule may still have proven a bound;
+            # every cost is non-negative, so 0 always holds
+            proven = solver.best_objective_bound if code != cp_model.UNKNOWN else 0.0
+            proven = proven if math.isfinite(proven) else 0.0
+            self.bound = max(self.bound or 0.0, round(proven, 6))
+        if code == cp_model.OPTIMAL:
+            self.status = Status.OPTIMAL
+            return True
+        if code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
+            return True
+        return not alternate or self.best is None or self.run.interrupted
+
+    def stats(self) -> dict:
+        """The solution's stats: model size, times, bounds and progress."""
+        events = self.recorder.events
+        return {
+            "build_seconds": round(self.build_seconds, 3),
+            "variables": self.variables,
+            "constraints": len(self.proto.constraints),
+            "participants": len(self.instance.participants),
+            "time_to_first": round(events[0].elapsed, 3) if events else None,
+            "time_to_best": round(events[-1].elapsed, 3) if events else None,
+            "first_fit_objective": self.recorder.first_fit,
+            "cost_floor": self.floor,
+            "relaxation_bound": self.relaxed,
+            "lns_rounds": self.rounds,
+            "repair_rounds": self.repair_rounds,  # rounds that repaired a first fit
+            "limited_groups": len(self.limits.members),  # groups offered to fewer people
+            "limited_leads": len(self.limits.leads),  # sessions offered fewer therapists
+            "progress": [
+                {
+                    "elapsed": round(e.elapsed, 3),
+                    "objective": e.objective,
+                    "bound": e.bound,
+                    "fully_served": e.fully_served,
+                }
+                for e in events
+            ],
+        }
+
+    def result(self) -> Solution:
+        """The solution: the best schedule with its status and bound, checked by our
+        validator; or none, with why."""
+        best, bound, status = self.best, self.bound, self.status
+        if self.limits:  # (there is a schedule: limits are drawn around the schedules in hand)
+            # A restriction of the week: its bound and its optimum are not the week's.
+            bound, status = None, Status.FEASIBLE
+        if self.held is not None and (best is None or self.held.objective < best.objective):
+            best, status = self.held, Status.FEASIBLE
+        if best is not None:  # the floor holds for every week, and beats a weak search bound
+            bound = max(bound or 0.0, self.recorder.floor)
+            if best.objective <= bound:
+                status = Status.OPTIMAL
+        wall = time.monotonic() - self.t0
+        stats = self.stats()
+        if self.code == cp_model.MODEL_INVALID:
+            raise RuntimeError(f"internal error, invalid model: {self.ctx.model.validate()}")
+        if self.code == cp_model.INFEASIBLE and best is not None:
+            log.error("CP-SAT reports infeasible, yet the first-fit schedule is valid; keeping it")
+        if best is not None:
+            solution = with_schedule(self.instance, best, status, bound, wall, stats)
+            return checked(self.instance, solution, self.first_fit, bound, wall, stats)
+        status = Status.INFEASIBLE if self.code == cp_model.INFEASIBLE else Status.UNKNOWN
+        if status is Status.INFEASIBLE:
+            stats["infeasible_because"] = explain_infeasible(
+                self.instance, self.settings.diagnose_seconds
+            )
+        return Solution(
+            instance=self.instance.name,
+            status=status,
+            solve_seconds=round(time.monotonic() - self.t0, 3),
+            sessions=[],
+            unmet=extract.unmet_of_empty_schedule(self.ctx),
+            stats=Stats(**stats),
+        )
+
+    def interrupted_before_search(self) -> Solution:
+        """The best schedule so far, after Ctrl-C before the model was built."""
+        assert self.best is not None
+        wall = time.monotonic() - self.t0
+        events = self.recorder.events
+        stats = {
+            "time_to_first": round(events[0].elapsed if events else wall, 3),
+            "lns_rounds": 0,
+            "cost_floor": self.floor,
+            "first_fit_objective": self.recorder.first_fit,
+        }
+        return with_schedule(self.instance, self.best, Status.FEASIBLE, self.floor, wall, stats)
