@@ -242,7 +242,7 @@ def main() -> None:
     parser.add_argument(
         "--deterministic",
         action="store_true",
-        help="time limits in CP-SAT work units: runs repeat exactly, so A/B tests see no noise",
+        help="time limits counted in CP-SAT's work: runs repeat exactly, so A/B tests see no noise",
     )
     parser.add_argument("--round-seconds", type=float, help="time limit of one LNS round")
     parser.add_argument(
@@ -279,7 +279,7 @@ def main() -> None:
         mine = [r for r in rows if r["instance"] == name and r["variant"] == variant]
         print(
             f"\n{name} [{variant}]: median of {len(mine)} runs, {args.workers} workers, "
-            f"{args.time_limit:g} {'work units' if args.deterministic else 's'}"
+            f"{args.time_limit:g} s{' of work (deterministic)' if args.deterministic else ''}"
         )
         for key in (
             "variables",

@@ -169,11 +169,12 @@ def main(verbose: int) -> None:
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option(
-    "--deterministic",
-    is_flag=True,
+    "--deterministic/--wall-clock",
+    default=None,
     help=(
-        "Count the time limit in CP-SAT's work units (a few seconds each): the same "
-        "schedule on every run and machine for the same seed and workers."
+        "Count the time limit in CP-SAT's work (about what it does in that many seconds): "
+        "the same schedule on every run and machine for the same seed and workers, while "
+        "the wall time varies. Default: deterministic with --workers 1, else wall clock."
     ),
 )
 @click.option("--log-search", is_flag=True, help="Show CP-SAT's own search log.")
@@ -208,7 +209,7 @@ def solve_cmd(
     time_limit: float,
     workers: int,
     seed: int,
-    deterministic: bool,
+    deterministic: bool | None,
     log_search: bool,
     in_process: bool,
     quiet: bool,
@@ -226,7 +227,7 @@ def solve_cmd(
         time_limit=time_limit,
         workers=workers,
         seed=seed,
-        deterministic=deterministic,
+        deterministic=workers == 1 if deterministic is None else deterministic,
         log_search=log_search,
         isolated=not in_process,
     )

@@ -231,9 +231,10 @@ class SolverSettings(BaseModel):
     deterministic: bool = Field(
         default=False,
         description=(
-            "count time (the limit and each round's) in CP-SAT's deterministic work units "
-            "instead of seconds (a unit takes a few seconds): the same seed and workers "
-            "give the same schedule on every run and machine, while the wall time varies"
+            "count time (the limit and each round's) in CP-SAT's deterministic work, "
+            "iopsched.search.run.WORK_PER_SECOND units for each second, instead of on the "
+            "wall clock: the same seed and workers give the same schedule on every run and "
+            "machine, while the wall time varies with the week and the machine"
         ),
     )
     isolated: bool = Field(

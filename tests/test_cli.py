@@ -102,14 +102,48 @@ def test_deterministic_runs_cut_by_their_limit_give_the_same_schedule(tmp_path):
     for k in range(2):
         out = tmp_path / f"d{k}.json"
         args = ["solve", str(week), "-o", str(out), "--quiet", "--deterministic"]
-        # 5 work units: the first fit, a whole-week search cut by its share and one round
-        r = CliRunner().invoke(main, [*args, "--workers", "2", "--time-limit", "5"])
+        # 15 s of work: the first fit, a whole-week search cut by its share and a round
+        r = CliRunner().invoke(main, [*args, "--workers", "2", "--time-limit", "15"])
         assert r.exit_code == 0, r.output
         outs.append(json.loads(out.read_text()))
     assert outs[0]["status"] == "feasible", "the test needs a search cut by its limit"
     assert outs[0]["stats"]["lns_rounds"] >= 1
     assert outs[0]["sessions"] == outs[1]["sessions"]
     assert outs[0]["objective"] == outs[1]["objective"]
+
+
+def test_one_worker_repeats_its_schedule_unless_told_the_wall_clock(tmp_path, monkeypatch):
+    """``--workers 1 --seed N`` gives the same schedule twice: one worker counts its time
+    limit in CP-SAT's work, as --deterministic does; --wall-clock keeps the seconds."""
+    from iopsched import cli
+    from iopsched.generate import generate
+    from iopsched.greedy import first_fit_solution
+    from iopsched.io import dump_model
+
+    week = _write(tmp_path, dump_model(generate(40, 5)))
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"w{k}.json"
+        args = ["solve", str(week), "-o", str(out), "--quiet", "--workers", "1", "--seed", "3"]
+        r = CliRunner().invoke(main, [*args, "--time-limit", "10"])
+        assert r.exit_code == 0, r.output
+        outs.append(json.loads(out.read_text()))
+    assert outs[0]["status"] == "feasible", "the test needs a search cut by its limit"
+    assert outs[0]["stats"]["lns_rounds"] >= 1
+    assert outs[0]["sessions"] == outs[1]["sessions"]
+    assert outs[0]["objective"] == outs[1]["objective"]
+
+    asked = []
+
+    def record(inst, settings, on_progress=None, on_schedule=None, start=None):
+        asked.append((settings.workers, settings.deterministic))
+        return first_fit_solution(inst)
+
+    monkeypatch.setattr(cli, "solve", record)
+    for flags in (["--workers", "1", "--wall-clock"], ["--workers", "2"], ["--deterministic"]):
+        r = CliRunner().invoke(main, ["solve", str(week), "--quiet", *flags])
+        assert r.exit_code == 0, r.output
+    assert asked == [(1, False), (2, False), (0, True)]
 
 
 def test_schema(tmp_path):

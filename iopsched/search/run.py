@@ -15,11 +15,17 @@ from iopsched.model.context import Ctx
 from iopsched.settings import SolverSettings
 from iopsched.solution import relative_gap
 
+# A deterministic solve counts its time in CP-SAT's work units, this many for each second
+# of its limits: about what one or two workers do in a second on the shipped weeks on this
+# project's machine, so that such a solve takes about its limit on the wall clock (docs).
+WORK_PER_SECOND = 0.3
+
 
 def configure(
     solver: cp_model.CpSolver, settings: SolverSettings, seconds: float, log: bool = True
 ) -> None:
-    """CP-SAT parameters for one search of at most ``seconds`` (work units if deterministic).
+    """CP-SAT parameters for one search of at most ``seconds`` (if deterministic, the work
+    CP-SAT does in about that time: ``WORK_PER_SECOND`` units a second).
 
     Presolve probing stays on (the most-served window only limits its work): OR-Tools 9.15 with
     ``cp_model_probing_level=0`` calls feasible models infeasible (a week with
@@ -29,7 +35,7 @@ def configure(
     p = solver.parameters
     p.num_workers = settings.workers or min(8, os.cpu_count() or 1)
     if settings.deterministic:
-        p.max_deterministic_time = max(0.01, seconds)
+        p.max_deterministic_time = max(0.01, seconds * WORK_PER_SECOND)
         # several workers interleave their work in fixed batches: the same result every run
         p.interleave_search = p.num_workers > 1
     else:
@@ -94,15 +100,15 @@ class Clock:
     """The solve's time: wall-clock seconds, or the deterministic work CP-SAT has done.
 
     Deterministic time is the sum of CP-SAT's own work units over every search so
-    far; it does not depend on the machine's speed or load, so neither does any
-    decision taken on it.
+    far, as seconds at ``WORK_PER_SECOND``; it does not depend on the machine's speed
+    or load, so neither does any decision taken on it.
     """
 
     def __init__(self, settings: SolverSettings, t0: float):
         self.deterministic = settings.deterministic
         self.t0 = t0
         self.limit = settings.time_limit
-        self.work = 0.0  # CP-SAT's deterministic time so far
+        self.work = 0.0  # CP-SAT's deterministic time so far, as seconds
         self.reserved = 0.0  # held back from the search for a later step
         # every search counts at least this much, so searches that CP-SAT settles with no
         # measurable work (a tiny week) still use up the limit: at most 100 per round length
@@ -119,7 +125,7 @@ class Clock:
         if not self.deterministic:
             return
         try:
-            self.work += max(self.least, solver.deterministic_time)
+            self.work += max(self.least, solver.deterministic_time / WORK_PER_SECOND)
         except RuntimeError:  # CP-SAT never ran (Ctrl-C before the thread started)
             self.work += self.least
 
