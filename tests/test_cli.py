@@ -92,8 +92,18 @@ def test_same_seed_same_schedule(tmp_path):
     assert outs[0] == outs[1]
 
 
-def test_deterministic_runs_cut_by_their_limit_give_the_same_schedule(tmp_path):
-    """With --deterministic even a search stopped by its limit repeats exactly (2 workers)."""
+@pytest.mark.parametrize(
+    "flags",
+    [
+        # 15 s of work: the first fit, a whole-week search cut by its share and a round
+        ["--deterministic", "--workers", "2", "--time-limit", "15"],
+        # one worker counts its limit in CP-SAT's work unless told --wall-clock
+        ["--workers", "1", "--seed", "3", "--time-limit", "10"],
+    ],
+)
+def test_runs_cut_by_their_limit_repeat_with_deterministic_or_one_worker(tmp_path, flags):
+    """``--deterministic``, and ``--workers 1 --seed N``, give the same schedule twice, even
+    when the search is stopped by its limit."""
     from iopsched.generate import generate
     from iopsched.io import dump_model
 
@@ -101,9 +111,7 @@ def test_deterministic_runs_cut_by_their_limit_give_the_same_schedule(tmp_path):
     outs = []
     for k in range(2):
         out = tmp_path / f"d{k}.json"
-        args = ["solve", str(week), "-o", str(out), "--quiet", "--deterministic"]
-        # 15 s of work: the first fit, a whole-week search cut by its share and a round
-        r = CliRunner().invoke(main, [*args, "--workers", "2", "--time-limit", "15"])
+        r = CliRunner().invoke(main, ["solve", str(week), "-o", str(out), "--quiet", *flags])
         assert r.exit_code == 0, r.output
         outs.append(json.loads(out.read_text()))
     assert outs[0]["status"] == "feasible", "the test needs a search cut by its limit"
@@ -112,26 +120,10 @@ def test_deterministic_runs_cut_by_their_limit_give_the_same_schedule(tmp_path):
     assert outs[0]["objective"] == outs[1]["objective"]
 
 
-def test_one_worker_repeats_its_schedule_unless_told_the_wall_clock(tmp_path, monkeypatch):
-    """``--workers 1 --seed N`` gives the same schedule twice: one worker counts its time
-    limit in CP-SAT's work, as --deterministic does; --wall-clock keeps the seconds."""
+def test_which_flags_count_the_limit_in_work(tmp_path, monkeypatch):
+    """Deterministic with --deterministic or one worker; --wall-clock keeps the seconds."""
     from iopsched import cli
-    from iopsched.generate import generate
     from iopsched.greedy import first_fit_solution
-    from iopsched.io import dump_model
-
-    week = _write(tmp_path, dump_model(generate(40, 5)))
-    outs = []
-    for k in range(2):
-        out = tmp_path / f"w{k}.json"
-        args = ["solve", str(week), "-o", str(out), "--quiet", "--workers", "1", "--seed", "3"]
-        r = CliRunner().invoke(main, [*args, "--time-limit", "10"])
-        assert r.exit_code == 0, r.output
-        outs.append(json.loads(out.read_text()))
-    assert outs[0]["status"] == "feasible", "the test needs a search cut by its limit"
-    assert outs[0]["stats"]["lns_rounds"] >= 1
-    assert outs[0]["sessions"] == outs[1]["sessions"]
-    assert outs[0]["objective"] == outs[1]["objective"]
 
     asked = []
 
@@ -140,10 +132,12 @@ def test_one_worker_repeats_its_schedule_unless_told_the_wall_clock(tmp_path, mo
         return first_fit_solution(inst)
 
     monkeypatch.setattr(cli, "solve", record)
-    for flags in (["--workers", "1", "--wall-clock"], ["--workers", "2"], ["--deterministic"]):
+    week = _write(tmp_path, tiny_data())
+    runs = (["--workers", "1"], ["--workers", "1", "--wall-clock"], ["--workers", "2"])
+    for flags in (*runs, ["--deterministic"], ["--workers", "2", "--deterministic"]):
         r = CliRunner().invoke(main, ["solve", str(week), "--quiet", *flags])
         assert r.exit_code == 0, r.output
-    assert asked == [(1, False), (2, False), (0, True)]
+    assert asked == [(1, True), (1, False), (2, False), (0, True), (2, True)]
 
 
 def test_schema(tmp_path):
