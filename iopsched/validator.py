@@ -37,6 +37,11 @@ class Violation:
         return f"rule {self.rule}{where}: {self.message}"
 
 
+# What a solution says of its own sessions (unmet rows, objective), as against the hard
+# rules its sessions keep or break.
+ACCOUNTING = frozenset({"unmet", "objective"})
+
+
 @dataclass
 class ValidationReport:
     """Violations found, plus the unmet rows and objective recomputed from the sessions."""
@@ -50,6 +55,12 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    @property
+    def broken(self) -> list[Violation]:
+        """The violations of the schedule itself: all but a mismatch of its unmet rows or
+        objective with what its sessions give."""
+        return [v for v in self.violations if v.rule not in ACCOUNTING]
 
     def render(self, limit: int = 40) -> str:
         if self.ok:

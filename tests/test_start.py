@@ -87,6 +87,19 @@ def test_a_start_that_breaks_a_rule_is_left_out_with_a_warning(caplog):
     assert validate(inst, sol).ok
 
 
+def test_a_start_whose_unmet_rows_and_objective_are_stale_is_taken():
+    """A coordinator who edits a schedule seldom rewrites its unmet rows and objective:
+    they are recomputed from the sessions, and the start is taken."""
+    inst, shipped = _shipped()
+    stale = shipped.model_copy(update={"unmet": [], "objective": shipped.objective + 1000})
+    assert shipped.unmet and not validate(inst, stale).ok  # the accounting does not match
+    assert not validate(inst, stale).broken  # yet every hard rule holds
+    sol, seen = _solve(inst, stale)
+    assert any(s.sessions == shipped.sessions for s in seen)
+    assert sol.objective <= shipped.objective
+    assert validate(inst, sol).ok
+
+
 def test_a_start_outside_the_model_is_returned_when_the_search_finds_nothing_better(
     monkeypatch, caplog
 ):

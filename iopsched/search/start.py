@@ -20,7 +20,7 @@ from iopsched.search.found import Found
 from iopsched.search.run import Clock, Run, configure
 from iopsched.settings import SolverSettings
 from iopsched.solution import Session, Solution
-from iopsched.validator import validate
+from iopsched.validator import ValidationReport, validate
 
 log = logging.getLogger("iopsched")
 
@@ -55,15 +55,21 @@ def first_fit_variants(
 
 def from_start(instance: Instance, start: Solution) -> Found | None:
     """The caller's start schedule with what it leaves unmet and costs, as our validator
-    reads it; None (and a warning naming what it breaks) when it breaks a hard rule."""
+    reads it; None (and a warning naming what it breaks) when it breaks a hard rule.
+
+    Its own unmet rows and objective need not match its sessions (a schedule a coordinator
+    edited seldom has them right): they are recomputed from the sessions.
+    """
     report = validate(instance, start)
-    if not report.ok:
+    if broken := report.broken:
         log.warning(
             "the start schedule breaks %d rule(s) of this week and is not used: %s",
-            len(report.violations),
-            report.render(3),
+            len(broken),
+            ValidationReport(broken).render(3),
         )
         return None
+    if not report.ok:
+        log.info("the start schedule's unmet rows or objective are recomputed from its sessions")
     return Found(list(start.sessions), report.unmet, report.cost_terms)
 
 
