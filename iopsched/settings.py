@@ -17,6 +17,14 @@ class SolverSettings(BaseModel):
     log_search: bool = False
     diagnose_seconds: float = Field(default=20.0, gt=0, description="budget to explain infeasible")
     warm_start: bool = Field(default=True, description="start from the first-fit schedule")
+    carry_forward: bool = Field(
+        default=True,
+        description=(
+            "with no start schedule given, start from last week's schedule (the instance's "
+            "previous) carried into this week, people who left taken out, when it breaks no "
+            "hard rule of this week and costs less than the first fit"
+        ),
+    )
     neighbourhood_search: bool = Field(
         default=True, description="after the whole-week search, re-solve parts of the week"
     )

@@ -32,6 +32,7 @@ from iopsched.search.run import Clock, Progress, Recorder, Run, configure, stall
 from iopsched.search.start import (
     add_hints,
     candidate_limits,
+    carried_forward,
     expressible,
     first_fit_found,
     first_fit_variants,
@@ -157,8 +158,9 @@ class _Solve:
         self.recorder.offer(found.objective, 0.0, {row.participant for row in found.unmet})
 
     def first_schedules(self, start: Solution | None) -> None:
-        """The first fit, the caller's start if it is better, then variants of the first fit
-        (unless the search starts from the caller's schedule)."""
+        """The first fit; the caller's start (by default last week's schedule carried into
+        this week, ``carry_forward``) if it is better; then variants of the first fit
+        (unless the search starts from the start)."""
         settings = self.settings
         if settings.warm_start:
             self.hint, first = first_fit_found(self.instance)
@@ -166,7 +168,11 @@ class _Solve:
                 self.recorder.first_fit, self.best = first.objective, first
                 self.better(first)
         self.before_start = self.best, self.hint
-        given = from_start(self.instance, start) if start is not None else None
+        given = None
+        if start is not None:
+            given = from_start(self.instance, start)
+        elif settings.carry_forward:
+            given = carried_forward(self.instance)
         if given is not None and (self.best is None or given.objective < self.best.objective):
             self.hint, self.best = given.sessions, given
             self.better(given)

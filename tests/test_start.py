@@ -27,7 +27,7 @@ def _shipped() -> tuple[Instance, Solution]:
     )
 
 
-def _solve(inst: Instance, start: Solution, **settings) -> tuple[Solution, list[Solution]]:
+def _solve(inst: Instance, start: Solution | None, **settings) -> tuple[Solution, list[Solution]]:
     """A short solve from ``start``, with every schedule it reported kept."""
     seen: list[Solution] = []
     options = {"time_limit": 1.0, "workers": 1, "seed": 0} | settings
@@ -98,6 +98,63 @@ def test_a_start_whose_unmet_rows_and_objective_are_stale_is_taken():
     assert any(s.sessions == shipped.sessions for s in seen)
     assert sol.objective <= shipped.objective
     assert validate(inst, sol).ok
+
+
+def _with_previous(inst: Instance, previous: Solution, **changes) -> Instance:
+    data = inst.model_dump(mode="json", exclude_none=True) | changes
+    return Instance.model_validate(data | {"previous": previous.model_dump(mode="json")})
+
+
+def test_last_weeks_schedule_is_carried_forward_when_no_start_is_given():
+    """The week again, with its shipped schedule as last week's: the search begins from it."""
+    inst, shipped = _shipped()
+    week = _with_previous(inst, shipped)
+    sol, seen = _solve(week, None)
+    assert any(s.sessions == shipped.sessions for s in seen)
+    assert sol.objective <= shipped.objective  # the same week: no one left a group
+    assert validate(week, sol).ok
+    sol, seen = _solve(week, None, carry_forward=False)
+    assert all(s.sessions != shipped.sessions for s in seen)
+    assert sol.objective > shipped.objective  # what makes the test above able to fail
+
+
+def test_people_who_left_are_taken_out_of_last_weeks_schedule():
+    """One person discharged: their 1:1 sessions go, their groups keep the others."""
+    inst, shipped = _shipped()
+    one_to_one = {s.participants[0] for s in shipped.sessions if s.group is None}
+    grouped = {p for s in shipped.sessions if s.group is not None for p in s.participants}
+    pinned = {pin.participant for pin in inst.pins}
+    gone = sorted((one_to_one & grouped) - pinned)[0]
+    stay = [p for p in inst.model_dump(mode="json")["participants"] if p["id"] != gone]
+    for p in stay:
+        p["avoid"] = [q for q in p.get("avoid") or [] if q != gone]
+    week = _with_previous(inst, shipped, participants=stay)
+    carried = [
+        s.model_copy(update={"participants": [p for p in s.participants if p != gone]})
+        for s in shipped.sessions
+        if s.group is not None or gone not in s.participants
+    ]
+    assert validate(week, shipped).broken, "last week's schedule names someone who left"
+    sol, seen = _solve(week, None)
+    assert any(s.sessions == carried for s in seen)
+    assert validate(week, sol).ok
+
+
+def test_last_weeks_schedule_that_breaks_a_rule_of_this_week_is_not_the_start(caplog):
+    """A therapist now off on the day of one of last week's sessions: the search begins
+    from the first fit, and says why."""
+    inst, shipped = _shipped()
+    session = next(s for s in shipped.sessions if s.group is None)
+    data = inst.model_dump(mode="json")
+    for t in data["therapists"]:
+        if t["id"] == session.therapist:
+            t["availability"] = [w for w in t["availability"] if w["day"] != session.day]
+    week = _with_previous(inst, shipped, therapists=data["therapists"])
+    with caplog.at_level(logging.INFO, logger="iopsched"):
+        sol, seen = _solve(week, None)
+    assert "carried into this week, breaks" in caplog.text
+    assert all(s.sessions != shipped.sessions for s in seen)
+    assert validate(week, sol).ok
 
 
 def test_a_start_outside_the_model_is_returned_when_the_search_finds_nothing_better(

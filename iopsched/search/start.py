@@ -1,5 +1,5 @@
-"""Where the search starts: the first fit and its variants, a caller's start schedule,
-hints, and the choices a week's size decides."""
+"""Where the search starts: the first fit and its variants, a caller's start schedule or
+last week's carried forward, hints, and the choices a week's size decides."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from iopsched.model.limits import limits_for
 from iopsched.search.found import Found
 from iopsched.search.run import Clock, Run, configure
 from iopsched.settings import SolverSettings
-from iopsched.solution import Session, Solution
+from iopsched.solution import Session, Solution, Status
 from iopsched.validator import ValidationReport, validate
 
 log = logging.getLogger("iopsched")
@@ -71,6 +71,40 @@ def from_start(instance: Instance, start: Solution) -> Found | None:
     if not report.ok:
         log.info("the start schedule's unmet rows or objective are recomputed from its sessions")
     return Found(list(start.sessions), report.unmet, report.cost_terms)
+
+
+def carried_forward(instance: Instance) -> Found | None:
+    """Last week's schedule (``previous``) carried into this week, as a coordinator would
+    begin: people who left taken out of its sessions, and sessions left with nobody, or
+    naming a group, therapist or room this week lacks, dropped.  None when there is none,
+    or when what remains breaks a hard rule of this week (changed availability, a group
+    now below its size, a pin it does not hold)."""
+    prev = instance.previous
+    if prev is None:
+        return None
+    people, groups = instance.participant_by_id, instance.group_by_id
+    sessions = [
+        s.model_copy(update={"participants": [pid for pid in s.participants if pid in people]})
+        for s in prev.sessions
+        if any(pid in people for pid in s.participants)
+        and (s.group is None or s.group in groups)
+        and s.therapist in instance.therapist_by_id
+        and (s.room is None or s.room in instance.room_by_id)
+    ]
+    if not sessions:
+        return None
+    week = Solution(instance=instance.name, status=Status.FEASIBLE, sessions=sessions)
+    report = validate(instance, week)
+    if broken := report.broken:
+        log.info(
+            "last week's schedule, carried into this week, breaks %d rule(s) and is not "
+            "the start: %s",
+            len(broken),
+            ValidationReport(broken).render(3),
+        )
+        return None
+    log.info("last week's schedule carried into this week: %d sessions", len(sessions))
+    return Found(sessions, report.unmet, report.cost_terms)
 
 
 def expressible(
