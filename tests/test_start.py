@@ -15,6 +15,7 @@ from iopsched.cli import main
 from iopsched.examples import write_solutions
 from iopsched.io import load_solution
 from iopsched.solution import Session, Solution, Status
+from iopsched.validator import assess
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = "pinned-week"  # its shipped schedule (a long solve) costs far less than a 1 s solve's
@@ -140,16 +141,46 @@ def test_people_who_left_are_taken_out_of_last_weeks_schedule():
     assert validate(week, sol).ok
 
 
-def test_last_weeks_schedule_that_breaks_a_rule_of_this_week_is_not_the_start(caplog):
-    """A therapist now off on the day of one of last week's sessions: the search begins
-    from the first fit, and says why."""
+def test_sessions_that_break_a_rule_of_this_week_are_dropped_from_last_weeks():
+    """A person no longer free on the day of their 1:1 session: it goes, the rest is carried."""
     inst, shipped = _shipped()
-    session = next(s for s in shipped.sessions if s.group is None)
-    data = inst.model_dump(mode="json")
-    for t in data["therapists"]:
-        if t["id"] == session.therapist:
-            t["availability"] = [w for w in t["availability"] if w["day"] != session.day]
-    week = _with_previous(inst, shipped, therapists=data["therapists"])
+    people = inst.model_dump(mode="json")["participants"]
+    for s in (s for s in shipped.sessions if s.group is None):
+        pid, day = s.participants[0], s.day
+        rest = [x for x in shipped.sessions if not (pid in x.participants and x.day == day)]
+        if len(rest) != len(shipped.sessions) - 1:
+            continue  # a group meets then too: keep to one session dropped
+        person = next(p for p in people if p["id"] == pid)
+        free = person["availability"]
+        person["availability"] = [w for w in free if w["day"] != day]
+        week = _with_previous(inst, shipped, participants=people)
+        unmet, _ = assess(week, rest)
+        kept = shipped.model_copy(update={"sessions": rest, "unmet": unmet, "objective": None})
+        if not validate(week, kept).broken:
+            break
+        person["availability"] = free
+    else:
+        raise AssertionError("the test needs a 1:1 session that can go")
+    assert validate(week, shipped).broken  # last week's schedule as it stands breaks a rule
+    sol, seen = _solve(week, None)
+    assert any(x.sessions == rest for x in seen)
+    assert validate(week, sol).ok
+
+
+def test_last_weeks_schedule_is_not_the_start_when_a_broken_rule_names_no_session(caplog):
+    """A person now comes in on one day a week at most: no session to drop mends that, so
+    the search begins from the first fit, and says why."""
+    inst, shipped = _shipped()
+    days: dict[str, set[str]] = {}
+    for s in shipped.sessions:
+        for pid in s.participants:
+            days.setdefault(pid, set()).add(s.day)
+    busy = next(pid for pid, seen_days in sorted(days.items()) if len(seen_days) > 1)
+    people = inst.model_dump(mode="json")["participants"]
+    for p in people:
+        if p["id"] == busy:
+            p["max_days"] = 1
+    week = _with_previous(inst, shipped, participants=people)
     with caplog.at_level(logging.INFO, logger="iopsched"):
         sol, seen = _solve(week, None)
     assert "carried into this week, breaks" in caplog.text

@@ -76,9 +76,10 @@ def from_start(instance: Instance, start: Solution) -> Found | None:
 def carried_forward(instance: Instance) -> Found | None:
     """Last week's schedule (``previous``) carried into this week, as a coordinator would
     begin: people who left taken out of its sessions, and sessions left with nobody, or
-    naming a group, therapist or room this week lacks, dropped.  None when there is none,
-    or when what remains breaks a hard rule of this week (changed availability, a group
-    now below its size, a pin it does not hold)."""
+    naming a group, therapist or room this week lacks, dropped.  Sessions that break a hard
+    rule of this week (changed availability, a group now below its size) are dropped too,
+    a group's with all its meetings.  None when nothing is left, or when a broken rule names
+    no session (a pin it does not hold, a person's weekly limits)."""
     prev = instance.previous
     if prev is None:
         return None
@@ -91,20 +92,26 @@ def carried_forward(instance: Instance) -> Found | None:
         and s.therapist in instance.therapist_by_id
         and (s.room is None or s.room in instance.room_by_id)
     ]
-    if not sessions:
-        return None
-    week = Solution(instance=instance.name, status=Status.FEASIBLE, sessions=sessions)
-    report = validate(instance, week)
-    if broken := report.broken:
-        log.info(
-            "last week's schedule, carried into this week, breaks %d rule(s) and is not "
-            "the start: %s",
-            len(broken),
-            ValidationReport(broken).render(3),
-        )
-        return None
-    log.info("last week's schedule carried into this week: %d sessions", len(sessions))
-    return Found(sessions, report.unmet, report.cost_terms)
+    while sessions:
+        week = Solution(instance=instance.name, status=Status.FEASIBLE, sessions=sessions)
+        report = validate(instance, week)
+        broken = report.broken
+        if not broken:
+            log.info("last week's schedule carried into this week: %d sessions", len(sessions))
+            return Found(sessions, report.unmet, report.cost_terms)
+        named = {v.session for v in broken}
+        if None in named:  # nothing to drop would mend it
+            log.info(
+                "last week's schedule, carried into this week, breaks %d rule(s) and is not "
+                "the start: %s",
+                len(broken),
+                ValidationReport(broken).render(3),
+            )
+            return None
+        groups = {s.group for s in sessions if s.id in named and s.group is not None}
+        sessions = [s for s in sessions if s.id not in named and s.group not in groups]
+        log.debug("carrying last week forward: %d sessions dropped", len(named))
+    return None
 
 
 def expressible(
