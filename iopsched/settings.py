@@ -21,8 +21,8 @@ class SolverSettings(BaseModel):
         default=True,
         description=(
             "with no start schedule given, start from last week's schedule (the instance's "
-            "previous) carried into this week, people who left taken out, when it breaks no "
-            "hard rule of this week and costs less than the first fit"
+            "previous) carried into this week, people who left taken out and sessions that "
+            "break this week's hard rules dropped, when it costs less than the first fit"
         ),
     )
     neighbourhood_search: bool = Field(

@@ -108,8 +108,8 @@ def carried_forward(instance: Instance) -> Found | None:
                 ValidationReport(broken).render(3),
             )
             return None
-        groups = {s.group for s in sessions if s.id in named and s.group is not None}
-        sessions = [s for s in sessions if s.id not in named and s.group not in groups]
+        dropped = {s.group for s in sessions if s.id in named and s.group is not None}
+        sessions = [s for s in sessions if s.id not in named and s.group not in dropped]
         log.debug("carrying last week forward: %d sessions dropped", len(named))
     return None
 
