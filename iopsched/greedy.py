@@ -681,21 +681,27 @@ class Greedy:
         self.placed.remove(s)
 
     # -------------------------------------------------------------------- run
-    def run(self) -> list[Session]:
+    def run(self, keep: list[Session] | None = None) -> list[Session]:
+        """The first fit of the week; with ``keep`` (last week's sessions carried forward),
+        the week completed around them: they stay as they are, and the rest is placed as a
+        first fit places it (pinned sessions they do not hold, groups that do not run among
+        them, people still short fitted in, days below a daily minimum emptied)."""
+        if keep:
+            self.load(keep)
+        running = {s.group for s in self.placed if s.group is not None}
         for pin in self.inst.pins:  # booked 1:1 sessions first
             if (
                 pin.group is None
                 and pin.participant is not None
-                and pin.kind
-                in (
-                    "individual",
-                    "family",
+                and pin.kind in ("individual", "family")
+                and not any(
+                    pin.participant in s.participants and _pin_holds(pin, s) for s in self.placed
                 )
             ):
                 spec = getattr(self.people[pin.participant].plan, pin.kind)
                 if spec is not None and spec.sessions > 0:
                     self.place_one_to_one(self.people[pin.participant], pin.kind, pin)
-        todo = self.group_order()
+        todo = [g for g in self.group_order() if g.id not in running]
         # groups that must run first, each before any block partner can take its people,
         # and each leaving enough people for those still to come at the same times
         must = [g for g in todo if self.must_run(g)]
@@ -721,7 +727,8 @@ class Greedy:
             if not self.fill_gaps():
                 break
             self.drop_short_days()
-        self.fill_twins_in_order()
+        if not keep:  # (a kept group keeps its id: its members attended it last week)
+            self.fill_twins_in_order()
         return self.sessions()
 
     def fill_gaps(self) -> bool:
@@ -925,6 +932,11 @@ def greedy_schedule(instance: Instance, rng: random.Random | None = None) -> lis
     """The first-fit schedule of the week (see the module docstring); with ``rng``, a variant
     (another intake order, groups of about the same size in another order)."""
     return Greedy(instance, rng).run()
+
+
+def completed(instance: Instance, keep: list[Session]) -> list[Session]:
+    """The week completed around ``keep`` by first fit (:meth:`Greedy.run`)."""
+    return Greedy(instance).run(keep)
 
 
 def first_fit_solution(instance: Instance, rng: random.Random | None = None) -> Solution:

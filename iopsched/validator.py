@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from iopsched.instance import Instance, Participant, minutes_of
 from iopsched.solution import CostTerm, Session, Solution, UnmetRow
@@ -26,11 +27,23 @@ from iopsched.weights import Weights
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule: the contract's rule number, the session (if one), what is wrong."""
+    """One broken rule: the contract's rule number, the session (if one), what is wrong.
+
+    A rule no one session breaks names what it is about instead (a group, a participant,
+    a therapist, a pin, and the day), and ``lacking`` says whether something missing breaks
+    it (a group that does not run, a pin not kept, a day below its minimum) rather than
+    something there.
+    """
 
     rule: str
     session: str | None
     message: str
+    group: str | None = None
+    participant: str | None = None
+    therapist: str | None = None
+    pin: int | None = None
+    day: str | None = None
+    lacking: bool = False
 
     def __str__(self) -> str:
         where = f" [{self.session}]" if self.session else ""
@@ -91,8 +104,8 @@ class _Checker:
         self.out: list[Violation] = []
         self.spans: dict[str, tuple[int, int]] = {}
 
-    def bad(self, rule: str, session: str | None, message: str) -> None:
-        self.out.append(Violation(rule, session, message))
+    def bad(self, rule: str, session: str | None, message: str, **about: Any) -> None:
+        self.out.append(Violation(rule, session, message, **about))
 
     # ----------------------------------------------------------- per session
     def expected_minutes(self, s: Session) -> int | None:
@@ -217,20 +230,32 @@ class _Checker:
             meetings = by_group.get(g.id, [])
             if not meetings:
                 if not g.optional and self.sol.status.has_schedule:
-                    self.bad("4", None, f"group {g.id} is not optional but does not run")
+                    self.bad(
+                        "4",
+                        None,
+                        f"group {g.id} is not optional but does not run",
+                        group=g.id,
+                        lacking=True,
+                    )
                 continue
             if len(meetings) != g.meetings_per_week:
                 self.bad(
                     "4",
                     None,
                     f"group {g.id} meets {len(meetings)} times, not {g.meetings_per_week}",
+                    group=g.id,
                 )
             days = [s.day for s in meetings]
             if len(set(days)) != len(days):
-                self.bad("4", None, f"group {g.id} meets twice on one day")
+                self.bad("4", None, f"group {g.id} meets twice on one day", group=g.id)
             cohorts = {frozenset(s.participants) for s in meetings}
             if len(cohorts) > 1:
-                self.bad("4", None, f"group {g.id} does not keep the same cohort every meeting")
+                self.bad(
+                    "4",
+                    None,
+                    f"group {g.id} does not keep the same cohort every meeting",
+                    group=g.id,
+                )
             for s in meetings:
                 n = len(set(s.participants))
                 if not g.min_size <= n <= g.max_size:
@@ -257,10 +282,12 @@ class _Checker:
                 want = sorted((ft.day, ft.start) for ft in g.fixed_times)
                 got = sorted((s.day, s.start) for s in meetings)
                 if want != got:
-                    self.bad("4", None, f"group {g.id} does not meet at its fixed times")
+                    self.bad(
+                        "4", None, f"group {g.id} does not meet at its fixed times", group=g.id
+                    )
         for gid in by_group:
             if gid not in inst.group_by_id:
-                self.bad("4", None, f"sessions name unknown group {gid!r}")
+                self.bad("4", None, f"sessions name unknown group {gid!r}", group=gid)
 
     # ------------------------------------------------ therapists and people
     def therapist_hours(self) -> None:
@@ -277,6 +304,7 @@ class _Checker:
                     "3",
                     None,
                     f"therapist {t.id} works {week[t.id] / 60:g} h, cap {t.max_hours_per_week:g}",
+                    therapist=t.id,
                 )
             if t.max_hours_per_day is not None:
                 for d in DAYS:
@@ -286,27 +314,44 @@ class _Checker:
                             None,
                             f"therapist {t.id} works {day[(t.id, d)] / 60:g} h on {d}, "
                             f"cap {t.max_hours_per_day:g}",
+                            therapist=t.id,
+                            day=d,
                         )
 
     def participant_limits(self, tally: dict[str, _Tally]) -> None:
         for p in self.inst.participants:
             t = tally[p.id]
             if t.total > minutes_of(p.plan.max_hours):
-                self.bad("5", None, f"{p.id} gets {t.total / 60:g} h, max {p.plan.max_hours:g}")
+                self.bad(
+                    "5",
+                    None,
+                    f"{p.id} gets {t.total / 60:g} h, max {p.plan.max_hours:g}",
+                    participant=p.id,
+                )
             if p.max_days is not None and len(t.per_day) > p.max_days:
-                self.bad("5", None, f"{p.id} attends {len(t.per_day)} days, max {p.max_days}")
+                self.bad(
+                    "5",
+                    None,
+                    f"{p.id} attends {len(t.per_day)} days, max {p.max_days}",
+                    participant=p.id,
+                )
             for d, minutes in t.per_day.items():
                 if p.max_hours_per_day is not None and minutes > minutes_of(p.max_hours_per_day):
                     self.bad(
                         "5",
                         None,
                         f"{p.id} gets {minutes / 60:g} h on {d}, max {p.max_hours_per_day:g}",
+                        participant=p.id,
+                        day=d,
                     )
                 if p.min_hours_per_day and minutes < minutes_of(p.min_hours_per_day):
                     self.bad(
                         "5",
                         None,
                         f"{p.id} gets {minutes / 60:g} h on {d}, min {p.min_hours_per_day:g}",
+                        participant=p.id,
+                        day=d,
+                        lacking=True,
                     )
             for kind in ("individual", "family"):
                 spec = getattr(p.plan, kind)
@@ -316,6 +361,7 @@ class _Checker:
                         "5",
                         None,
                         f"{p.id} has {t.count[kind]} {kind} sessions, plan asks {allowed}",
+                        participant=p.id,
                     )
 
     def pins(self) -> None:
@@ -329,7 +375,7 @@ class _Checker:
                 and (pin.start is None or s.start == pin.start)
                 for s in self.sol.sessions
             ):
-                self.bad("6", None, f"pin {i} is not kept")
+                self.bad("6", None, f"pin {i} is not kept", pin=i, lacking=True)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from conftest import tiny_data
 
 from iopsched import Instance, SolverSettings, solve, validate
 from iopsched.generate import generate
-from iopsched.greedy import first_fit_solution, greedy_schedule
+from iopsched.greedy import completed, first_fit_solution, greedy_schedule
 from iopsched.solution import Solution, Status
 from iopsched.timegrid import format_hhmm, parse_hhmm
 from iopsched.validator import assess
@@ -483,3 +483,33 @@ def test_a_pinned_one_to_one_session_stays_for_someone_with_a_daily_minimum():
     assert _kept(data, pin)
     sessions = first_fit_solution(Instance.model_validate(data)).sessions
     assert "P1" in next(s for s in sessions if s.group == "E").participants
+
+
+def test_first_fit_completes_a_week_around_the_sessions_it_is_given():
+    """Last week's sessions carried forward stay as they are; a group that must run and is
+    not among them is placed again, and someone new is fitted in around them."""
+    data = generate(30, 7, profile="small").model_dump(mode="json", exclude_none=True)
+    gid = data["groups"][0]["id"]
+    data["groups"][0]["optional"] = False
+    inst = Instance.model_validate(data)
+    first = greedy_schedule(inst, random.Random(3))  # a variant: not what a first fit does
+    served = {
+        pid for s in first if s.group is not None and s.group != gid for pid in s.participants
+    }
+    new = sorted(served)[0]  # in a group other than gid: the first fit fits them in somewhere
+    keep = [
+        s.model_copy(update={"participants": [p for p in s.participants if p != new]})
+        for s in first
+        if s.group != gid and s.participants != [new]
+    ]
+    keep = [s for s in keep if s.participants]
+    week = completed(inst, keep)
+    where = lambda s: (s.kind, s.group, s.day, s.start, s.therapist, s.room)  # noqa: E731
+    have = {where(s): set(s.participants) for s in week}
+    assert all(set(s.participants) <= have.get(where(s), set()) for s in keep)
+    plain = {where(s): set(s.participants) for s in greedy_schedule(inst)}
+    assert not all(set(s.participants) <= plain.get(where(s), set()) for s in keep)
+    assert any(s.group == gid for s in week)  # placed again: it must run
+    assert any(new in s.participants for s in week)
+    report = validate(inst, Solution(instance=inst.name, status=Status.FEASIBLE, sessions=week))
+    assert not report.broken, report.render()

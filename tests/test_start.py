@@ -7,15 +7,19 @@ import logging
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
+from conftest import make, tiny_data
 
 from iopsched import Instance, SolverSettings, load_instance, solve, validate
 from iopsched import solver as solver_module
 from iopsched.cli import main
 from iopsched.examples import write_solutions
 from iopsched.io import load_solution
+from iopsched.search.start import carried_forward, mended
 from iopsched.solution import Session, Solution, Status
-from iopsched.validator import assess
+from iopsched.timegrid import format_hhmm, parse_hhmm
+from iopsched.validator import Violation, assess
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = "pinned-week"  # its shipped schedule (a long solve) costs far less than a 1 s solve's
@@ -119,6 +123,34 @@ def test_last_weeks_schedule_is_carried_forward_when_no_start_is_given():
     assert sol.objective > shipped.objective  # what makes the test above able to fail
 
 
+def _keeps(sessions: list[Session], carried: list[Session]) -> bool:
+    """Every carried session is in ``sessions`` at its time, with its therapist and room,
+    and with at least its people (new people may have joined a group)."""
+    where = lambda s: (s.kind, s.group, s.day, s.start, s.end, s.therapist, s.room)  # noqa: E731
+    have: dict[tuple, list[set[str]]] = {}
+    for s in sessions:
+        have.setdefault(where(s), []).append(set(s.participants))
+    return all(
+        any(set(c.participants) <= people for people in have.get(where(c), [])) for c in carried
+    )
+
+
+def _without(sessions: list[Session], pid: str, one_to_one: bool = True) -> list[Session]:
+    """The sessions with ``pid`` taken out (their 1:1 sessions dropped unless ``one_to_one``
+    is False: then kept as they are)."""
+    out = []
+    for s in sessions:
+        if pid not in s.participants:
+            out.append(s)
+        elif s.group is not None:
+            out.append(
+                s.model_copy(update={"participants": [p for p in s.participants if p != pid]})
+            )
+        elif not one_to_one:
+            out.append(s)
+    return out
+
+
 def test_people_who_left_are_taken_out_of_last_weeks_schedule():
     """One person discharged: their 1:1 sessions go, their groups keep the others."""
     inst, shipped = _shipped()
@@ -130,14 +162,12 @@ def test_people_who_left_are_taken_out_of_last_weeks_schedule():
     for p in stay:
         p["avoid"] = [q for q in p.get("avoid") or [] if q != gone]
     week = _with_previous(inst, shipped, participants=stay)
-    carried = [
-        s.model_copy(update={"participants": [p for p in s.participants if p != gone]})
-        for s in shipped.sessions
-        if s.group is not None or gone not in s.participants
-    ]
     assert validate(week, shipped).broken, "last week's schedule names someone who left"
+    found = carried_forward(week)
+    assert found is not None and _keeps(found.sessions, _without(shipped.sessions, gone))
+    assert all(gone not in s.participants for s in found.sessions)
     sol, seen = _solve(week, None)
-    assert any(s.sessions == carried for s in seen)
+    assert any(s.sessions == found.sessions for s in seen)  # the search began from it
     assert validate(week, sol).ok
 
 
@@ -162,30 +192,42 @@ def test_sessions_that_break_a_rule_of_this_week_are_dropped_from_last_weeks():
     else:
         raise AssertionError("the test needs a 1:1 session that can go")
     assert validate(week, shipped).broken  # last week's schedule as it stands breaks a rule
-    sol, seen = _solve(week, None)
-    assert any(x.sessions == rest for x in seen)
+    found = carried_forward(week)
+    assert found is not None and _keeps(found.sessions, rest)
+    assert not _keeps(found.sessions, [s])  # not where it was
+    assert not validate(week, _as_solution(week, found.sessions)).broken
+    sol, _ = _solve(week, None)
     assert validate(week, sol).ok
 
 
-def test_last_weeks_schedule_is_not_the_start_when_a_broken_rule_names_no_session(caplog):
-    """A person now comes in on one day a week at most: no session to drop mends that, so
-    the search begins from the first fit, and says why."""
-    inst, shipped = _shipped()
+def _attendance(sessions: list[Session]) -> dict[str, set[str]]:
     days: dict[str, set[str]] = {}
-    for s in shipped.sessions:
+    for s in sessions:
         for pid in s.participants:
             days.setdefault(pid, set()).add(s.day)
-    busy = next(pid for pid, seen_days in sorted(days.items()) if len(seen_days) > 1)
+    return days
+
+
+def test_a_person_now_over_a_limit_is_taken_out_of_last_weeks_sessions_and_fitted_in_again():
+    """A person now comes in on one day a week at most: they leave last week's sessions,
+    which are kept for everyone else, and the first fit gives them what fits one day."""
+    inst, shipped = _shipped()
+    pinned = {pin.participant for pin in inst.pins}
+    days = _attendance(shipped.sessions)
+    busy = next(p for p, d in sorted(days.items()) if len(d) > 1 and p not in pinned)
     people = inst.model_dump(mode="json")["participants"]
-    for p in people:
-        if p["id"] == busy:
-            p["max_days"] = 1
+    next(p for p in people if p["id"] == busy)["max_days"] = 1
     week = _with_previous(inst, shipped, participants=people)
-    with caplog.at_level(logging.INFO, logger="iopsched"):
-        sol, seen = _solve(week, None)
-    assert "carried into this week, breaks" in caplog.text
-    assert all(s.sessions != shipped.sessions for s in seen)
-    assert validate(week, sol).ok
+    assert validate(week, shipped).broken
+    found = carried_forward(week)
+    assert found is not None
+    assert _keeps(found.sessions, _without(shipped.sessions, busy))
+    assert len(_attendance(found.sessions).get(busy, set())) <= 1
+    assert not validate(week, _as_solution(week, found.sessions)).broken
+
+
+def _as_solution(week: Instance, sessions: list[Session]) -> Solution:
+    return Solution(instance=week.name, status=Status.FEASIBLE, sessions=sessions)
 
 
 def test_a_start_outside_the_model_is_returned_when_the_search_finds_nothing_better(
@@ -251,3 +293,203 @@ def test_examples_continue_from_the_shipped_schedule(tmp_path):
     shipped = load_solution(tmp_path / "solutions" / f"{WEEK}.json").objective
     write_solutions(tmp_path, time_limit=1.0, workers=1, names=[WEEK], resume=True)
     assert load_solution(tmp_path / "solutions" / f"{WEEK}.json").objective <= shipped
+
+
+def _moved_pin(inst: Instance, shipped: Solution) -> tuple[Instance, Session, Session]:
+    """The week with a new pin on someone's 1:1 session at another time than last week's,
+    a time where the moved session breaks no rule; with the session and where it moved."""
+    pinned = {pin.participant for pin in inst.pins}
+    for s in shipped.sessions:
+        if s.group is not None or s.participants[0] in pinned:
+            continue
+        length = parse_hhmm(s.end) - parse_hhmm(s.start)
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat"):
+            for start in range(parse_hhmm("09:00"), parse_hhmm("21:00"), 60):
+                there = {"day": day, "start": format_hhmm(start)}
+                if there == {"day": s.day, "start": s.start}:
+                    continue
+                moved = s.model_copy(update={**there, "end": format_hhmm(start + length)})
+                pin = {"participant": s.participants[0], "kind": s.kind, **there}
+                pins = [p.model_dump(mode="json", exclude_none=True) for p in inst.pins]
+                week = _with_previous(inst, shipped, pins=[*pins, pin])
+                sessions = [moved if x is s else x for x in shipped.sessions]
+                if not validate(week, _as_solution(week, sessions)).broken:
+                    return week, s, moved
+    raise AssertionError("the test needs a 1:1 session that can move")
+
+
+def test_a_pin_last_weeks_schedule_does_not_hold_is_placed_in_the_carried_week():
+    """A 1:1 session booked this week at another time than last week's: last week's goes,
+    the pinned one is placed, and everything else is carried."""
+    inst, shipped = _shipped()
+    week, was, moved = _moved_pin(inst, shipped)
+    assert any("pin" in v.message for v in validate(week, shipped).broken)
+    found = carried_forward(week)
+    assert found is not None
+    assert _keeps(found.sessions, [x for x in shipped.sessions if x is not was])
+    assert any(  # where the pin says (its room may differ)
+        (x.kind, x.participants, x.day, x.start)
+        == (moved.kind, moved.participants, moved.day, moved.start)
+        for x in found.sessions
+    )
+    assert not validate(week, _as_solution(week, found.sessions)).broken
+
+
+def test_a_therapist_whose_cap_fell_below_last_week_loses_their_one_to_one_sessions_first():
+    """A therapist's weekly cap cut by an hour: their 1:1 sessions leave the carried week
+    (the first fit gives back what fits the new cap), their groups and everyone else's stay."""
+    inst, shipped = _shipped()
+    hours: dict[str, float] = {}
+    for s in shipped.sessions:
+        hours[s.therapist] = (
+            hours.get(s.therapist, 0) + (parse_hhmm(s.end) - parse_hhmm(s.start)) / 60
+        )
+    ones = {s.therapist for s in shipped.sessions if s.group is None}
+    lead = max(sorted(ones), key=lambda t: hours[t])
+    staff = inst.model_dump(mode="json")["therapists"]
+    next(t for t in staff if t["id"] == lead)["max_hours_per_week"] = hours[lead] - 1
+    week = _with_previous(inst, shipped, therapists=staff)
+    assert validate(week, shipped).broken
+    found = carried_forward(week)
+    assert found is not None
+    kept = [s for s in shipped.sessions if s.therapist != lead or s.group is not None]
+    assert _keeps(found.sessions, kept)
+    assert not validate(week, _as_solution(week, found.sessions)).broken
+
+
+def test_last_weeks_schedule_is_not_the_start_when_the_completed_week_still_breaks_a_rule(
+    caplog,
+):
+    """A pin this week no schedule can keep (its therapist is away all week): the carried
+    week cannot be completed, and the solve says why."""
+    inst, shipped = _shipped()
+    staff = inst.model_dump(mode="json")["therapists"]
+    away = {
+        **staff[0],
+        "id": "T-away",
+        "availability": [{"day": "sun", "start": "09:00", "end": "10:00"}],
+    }
+    one = next(s for s in shipped.sessions if s.group is None)
+    pin = {"participant": one.participants[0], "kind": one.kind, "therapist": "T-away"}
+    pins = [p.model_dump(mode="json", exclude_none=True) for p in inst.pins]
+    week = _with_previous(inst, shipped, therapists=[*staff, away], pins=[*pins, pin])
+    with caplog.at_level(logging.INFO, logger="iopsched"):
+        assert carried_forward(week) is None
+    assert "carried into this week, breaks" in caplog.text
+    assert "pin" in caplog.text
+
+
+SESSIONS = [
+    Session(
+        id="G#1",
+        kind="group",
+        group="G",
+        day="mon",
+        start="18:00",
+        end="19:30",
+        therapist="T1",
+        room="R1",
+        participants=["P1", "P2", "P3"],
+    ),
+    Session(
+        id="G#2",
+        kind="group",
+        group="G",
+        day="wed",
+        start="18:00",
+        end="19:30",
+        therapist="T2",
+        room="R1",
+        participants=["P1", "P2", "P3"],
+    ),
+    Session(
+        id="H#1",
+        kind="group",
+        group="H",
+        day="mon",
+        start="19:30",
+        end="21:00",
+        therapist="T1",
+        room="R1",
+        participants=["P1", "P3"],
+    ),
+    Session(
+        id="P1/individual#1",
+        kind="individual",
+        day="mon",
+        start="17:00",
+        end="18:00",
+        therapist="T1",
+        participants=["P1"],
+    ),
+    Session(
+        id="P2/individual#1",
+        kind="individual",
+        day="tue",
+        start="17:00",
+        end="18:00",
+        therapist="T1",
+        participants=["P2"],
+    ),
+]
+
+MENDS = [
+    ("a 1:1 session named", Violation("2", "P1/individual#1", "x"), {"P1/individual#1"}, {}),
+    ("a group meeting named: all of its meetings", Violation("2", "G#2", "x"), {"G#1", "G#2"}, {}),
+    ("a group named", Violation("4", None, "x", group="H"), {"H#1"}, {}),
+    (
+        "a group lacking: left to the completion",
+        Violation("4", None, "x", group="K", lacking=True),
+        set(),
+        {},
+    ),
+    (
+        "a day below its minimum: left to the completion",
+        Violation("5", None, "x", participant="P1", day="mon", lacking=True),
+        set(),
+        {},
+    ),
+    (
+        "a person over a limit: out of everything",
+        Violation("5", None, "x", participant="P1"),
+        {"P1/individual#1"},
+        {"G#1": ["P2", "P3"], "G#2": ["P2", "P3"], "H#1": ["P3"]},
+    ),
+    (
+        "a therapist over a daily cap: their 1:1 sessions that day",
+        Violation("3", None, "x", therapist="T1", day="mon"),
+        {"P1/individual#1"},
+        {},
+    ),
+    (
+        "a therapist over a weekly cap: all their 1:1 sessions",
+        Violation("3", None, "x", therapist="T1"),
+        {"P1/individual#1", "P2/individual#1"},
+        {},
+    ),
+    (
+        "a therapist with no 1:1 sessions: their groups that day",
+        Violation("3", None, "x", therapist="T2", day="wed"),
+        {"G#1", "G#2"},
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "violation", "dropped", "changed"), MENDS, ids=[m[0] for m in MENDS]
+)
+def test_last_weeks_sessions_are_mended_by_what_a_broken_rule_names(
+    what, violation, dropped, changed
+):
+    week = make(tiny_data())
+    kept = mended(week, SESSIONS, [violation])
+    assert {s.id for s in SESSIONS} - {s.id for s in kept} == dropped
+    assert {s.id: s.participants for s in kept if s.id in changed} == changed
+    assert all(s in SESSIONS for s in kept if s.id not in changed)
+
+
+def test_a_pin_not_kept_clears_the_sessions_it_describes():
+    week = make(tiny_data() | {"pins": [{"participant": "P2", "kind": "individual", "day": "wed"}]})
+    kept = mended(week, SESSIONS, [Violation("6", None, "x", pin=0, lacking=True)])
+    assert {s.id for s in SESSIONS} - {s.id for s in kept} == {"P2/individual#1"}

@@ -214,3 +214,36 @@ def test_unknown_references(solved):
         participants=[],
     )
     assert "4" in _rules(inst, sol.model_copy(update={"sessions": [*sol.sessions, stray]}))
+
+
+def _subjects(inst, sol) -> set[tuple]:
+    """What each rule broken by no one session is about, as (rule, subject, day, lacking)."""
+    return {
+        (v.rule, v.group or v.participant or v.therapist or v.pin, v.day, v.lacking)
+        for v in validate(inst, sol).violations
+        if v.session is None
+    }
+
+
+def test_a_rule_no_one_session_breaks_names_what_it_is_about(solved):
+    """Last week's schedule is mended by what its broken rules name (search/start.py)."""
+    inst, sol = solved
+    g1 = _group_meetings(sol)[0]
+    fewer = sol.model_copy(update={"sessions": [s for s in sol.sessions if s.id != g1.id]})
+    assert ("4", "G1", None, False) in _subjects(inst, fewer)  # meets once, not twice
+    data = tiny_data()
+    data["therapists"][0]["max_hours_per_week"] = 2
+    data["therapists"][0]["max_hours_per_day"] = 1
+    data["participants"][0]["max_days"] = 1
+    data["participants"][1]["min_hours_per_day"] = 2
+    data["pins"] = [{"participant": "P2", "kind": "individual"}]
+    got = _subjects(make(data), sol)
+    assert ("3", "T1", None, False) in got
+    assert ("3", "T1", g1.day, False) in got
+    assert ("5", "P1", None, False) in got
+    assert ("5", "P2", g1.day, True) in got  # a day below the minimum: something lacks
+    assert ("6", 0, None, True) in got
+    data = tiny_data()
+    data["groups"][0]["optional"] = False
+    empty = sol.model_copy(update={"sessions": [s for s in sol.sessions if not s.group]})
+    assert ("4", "G1", None, True) in _subjects(make(data), empty)

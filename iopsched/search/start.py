@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from ortools.sat.python import cp_model
 
-from iopsched.greedy import first_fit_solution
-from iopsched.instance import Instance
+from iopsched.greedy import completed, first_fit_solution
+from iopsched.instance import Instance, Pin
 from iopsched.model.context import Ctx
 from iopsched.model.grid import Limits
 from iopsched.model.hints import fixed_except, hint_last_week, hint_schedule
@@ -20,7 +20,7 @@ from iopsched.search.found import Found
 from iopsched.search.run import Clock, Run, configure
 from iopsched.settings import SolverSettings
 from iopsched.solution import Session, Solution, Status
-from iopsched.validator import ValidationReport, validate
+from iopsched.validator import ValidationReport, Violation, validate
 
 log = logging.getLogger("iopsched")
 
@@ -76,42 +76,105 @@ def from_start(instance: Instance, start: Solution) -> Found | None:
 def carried_forward(instance: Instance) -> Found | None:
     """Last week's schedule (``previous``) carried into this week, as a coordinator would
     begin: people who left taken out of its sessions, and sessions left with nobody, or
-    naming a group, therapist or room this week lacks, dropped.  Sessions that break a hard
-    rule of this week (changed availability, a group now below its size) are dropped too,
-    a group's with all its meetings.  None when nothing is left, or when a broken rule names
-    no session (a pin it does not hold, a person's weekly limits)."""
+    naming a group, therapist or room this week lacks, dropped; then what breaks a hard
+    rule of this week dropped too (:func:`mended`), and the week completed around the rest
+    by first fit (groups that no longer run, pins, new people).  None when nothing is left,
+    or when the completed week still breaks a rule."""
     prev = instance.previous
     if prev is None:
         return None
-    people, groups = instance.participant_by_id, instance.group_by_id
+    people = instance.participant_by_id
     sessions = [
-        s.model_copy(update={"participants": [pid for pid in s.participants if pid in people]})
+        _with(s, [pid for pid in s.participants if pid in people])
         for s in prev.sessions
         if any(pid in people for pid in s.participants)
-        and (s.group is None or s.group in groups)
+        and (s.group is None or s.group in instance.group_by_id)
         and s.therapist in instance.therapist_by_id
         and (s.room is None or s.room in instance.room_by_id)
     ]
     while sessions:
-        week = Solution(instance=instance.name, status=Status.FEASIBLE, sessions=sessions)
-        report = validate(instance, week)
-        broken = report.broken
-        if not broken:
-            log.info("last week's schedule carried into this week: %d sessions", len(sessions))
-            return Found(sessions, report.unmet, report.cost_terms)
-        named = {v.session for v in broken}
-        if None in named:  # nothing to drop would mend it
-            log.info(
-                "last week's schedule, carried into this week, breaks %d rule(s) and is not "
-                "the start: %s",
-                len(broken),
-                ValidationReport(broken).render(3),
-            )
-            return None
-        dropped = {s.group for s in sessions if s.id in named and s.group is not None}
-        sessions = [s for s in sessions if s.id not in named and s.group not in dropped]
-        log.debug("carrying last week forward: %d sessions dropped", len(named))
-    return None
+        kept = mended(instance, sessions, _check(instance, sessions).broken)
+        if len(kept) == len(sessions) and kept == sessions:
+            break
+        log.debug("carrying last week forward: %d of %d sessions kept", len(kept), len(sessions))
+        sessions = kept
+    if not sessions:
+        return None
+    week = completed(instance, sessions)
+    report = _check(instance, week)
+    if broken := report.broken:
+        log.info(
+            "last week's schedule, carried into this week, breaks %d rule(s) and is not "
+            "the start: %s",
+            len(broken),
+            ValidationReport(broken).render(3),
+        )
+        return None
+    log.info(
+        "last week's schedule carried into this week: %d of its sessions kept, %d in all",
+        len(sessions),
+        len(week),
+    )
+    return Found(week, report.unmet, report.cost_terms)
+
+
+def _check(instance: Instance, sessions: list[Session]) -> ValidationReport:
+    """Our validator's report on these sessions as a schedule of the week."""
+    return validate(
+        instance, Solution(instance=instance.name, status=Status.FEASIBLE, sessions=sessions)
+    )
+
+
+def mended(instance: Instance, sessions: list[Session], broken: list[Violation]) -> list[Session]:
+    """The sessions less what the ``broken`` rules name: a session (a group's with all its
+    meetings); a group's meetings; a participant taken out of every session (over a weekly or
+    daily limit); a therapist over a cap losing their 1:1 sessions (that day, for a daily
+    cap), or their groups when they have none; and, for a pin not kept, the sessions it
+    describes, to be placed again where it says.  Anything else that is missing (a group
+    that does not run, a day below its minimum) is left to the completion."""
+    drop: set[str] = set()
+    groups: set[str] = set()
+    out_of: set[str] = set()
+    for v in broken:
+        if v.session is not None:
+            drop.add(v.session)
+        elif v.pin is not None:
+            pin = instance.pins[v.pin]
+            drop |= {s.id for s in sessions if _described(pin, s)}
+        elif v.lacking:
+            continue
+        elif v.group is not None:
+            groups.add(v.group)
+        elif v.participant is not None:
+            out_of.add(v.participant)
+        elif v.therapist is not None:
+            theirs = [s for s in sessions if s.therapist == v.therapist]
+            on_day = [s for s in theirs if v.day is None or s.day == v.day]
+            ones = [s for s in on_day if s.group is None]
+            drop |= {s.id for s in ones or on_day}
+    groups |= {s.group for s in sessions if s.id in drop and s.group is not None}
+    kept = []
+    for s in sessions:
+        if s.id in drop or s.group in groups:
+            continue
+        who = [pid for pid in s.participants if pid not in out_of]
+        if who:
+            kept.append(s if len(who) == len(s.participants) else _with(s, who))
+    return kept
+
+
+def _with(session: Session, participants: list[str]) -> Session:
+    return session.model_copy(update={"participants": participants})
+
+
+def _described(pin: Pin, s: Session) -> bool:
+    """The session is of the kind a pin describes, whatever its time."""
+    return (
+        (pin.group is None or s.group == pin.group)
+        and (pin.participant is None or pin.participant in s.participants)
+        and (pin.therapist is None or s.therapist == pin.therapist)
+        and (pin.kind is None or s.kind == pin.kind)
+    )
 
 
 def expressible(
