@@ -493,3 +493,16 @@ def test_a_pin_not_kept_clears_the_sessions_it_describes():
     week = make(tiny_data() | {"pins": [{"participant": "P2", "kind": "individual", "day": "wed"}]})
     kept = mended(week, SESSIONS, [Violation("6", None, "x", pin=0, lacking=True)])
     assert {s.id for s in SESSIONS} - {s.id for s in kept} == {"P2/individual#1"}
+
+
+def test_a_pin_not_kept_clears_what_holds_its_participant_or_therapist_at_its_time():
+    """P1's individual session pinned Monday 19:00-20:00 with T1: P1's Monday groups then
+    (all of G's meetings, and H) go with last week's session; P2's on Tuesday stays."""
+    pin = {"participant": "P1", "kind": "individual", "therapist": "T1"}
+    week = make(tiny_data() | {"pins": [pin | {"day": "mon", "start": "19:00"}]})
+    kept = mended(week, SESSIONS, [Violation("6", None, "x", pin=0, lacking=True)])
+    gone = {"G#1", "G#2", "H#1", "P1/individual#1"}
+    assert {s.id for s in SESSIONS} - {s.id for s in kept} == gone
+    week = make(tiny_data() | {"pins": [pin | {"day": "tue", "start": "19:00"}]})
+    kept = mended(week, SESSIONS, [Violation("6", None, "x", pin=0, lacking=True)])
+    assert {s.id for s in SESSIONS} - {s.id for s in kept} == {"P1/individual#1"}

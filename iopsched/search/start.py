@@ -20,6 +20,7 @@ from iopsched.search.found import Found
 from iopsched.search.run import Clock, Run, configure
 from iopsched.settings import SolverSettings
 from iopsched.solution import Session, Solution, Status
+from iopsched.timegrid import parse_hhmm
 from iopsched.validator import ValidationReport, Violation, validate
 
 log = logging.getLogger("iopsched")
@@ -130,7 +131,8 @@ def mended(instance: Instance, sessions: list[Session], broken: list[Violation])
     meetings); a group's meetings; a participant taken out of every session (over a weekly or
     daily limit); a therapist over a cap losing their 1:1 sessions (that day, for a daily
     cap), or their groups when they have none; and, for a pin not kept, the sessions it
-    describes, to be placed again where it says.  Anything else that is missing (a group
+    describes and those holding its participant or therapist when it says, so that it can
+    be placed where it says.  Anything else that is missing (a group
     that does not run, a day below its minimum) is left to the completion."""
     drop: set[str] = set()
     groups: set[str] = set()
@@ -140,7 +142,7 @@ def mended(instance: Instance, sessions: list[Session], broken: list[Violation])
             drop.add(v.session)
         elif v.pin is not None:
             pin = instance.pins[v.pin]
-            drop |= {s.id for s in sessions if _described(pin, s)}
+            drop |= {s.id for s in sessions if _described(pin, s) or _in_the_way(instance, pin, s)}
         elif v.lacking:
             continue
         elif v.group is not None:
@@ -165,6 +167,28 @@ def mended(instance: Instance, sessions: list[Session], broken: list[Violation])
 
 def _with(session: Session, participants: list[str]) -> Session:
     return session.model_copy(update={"participants": participants})
+
+
+def _in_the_way(instance: Instance, pin: Pin, s: Session) -> bool:
+    """The session holds the pinned participant or therapist when the pin says, where the
+    pin gives its day and start and its length is known (a group's, or a 1:1 session's)."""
+    if pin.day is None or pin.start is None or s.day != pin.day:
+        return False
+    if pin.group is not None:
+        minutes = instance.group_by_id[pin.group].duration_minutes
+    elif pin.participant is not None and pin.kind in ("individual", "family"):
+        spec = getattr(instance.participant_by_id[pin.participant].plan, pin.kind)
+        if spec is None:
+            return False
+        minutes = spec.minutes
+    else:
+        return False
+    start = parse_hhmm(pin.start)
+    if not (parse_hhmm(s.start) < start + minutes and start < parse_hhmm(s.end)):
+        return False
+    return pin.participant in s.participants or (
+        pin.therapist is not None and s.therapist == pin.therapist
+    )
 
 
 def _described(pin: Pin, s: Session) -> bool:
