@@ -21,7 +21,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from iopsched.generate import generate
+from iopsched.generate import follow_on, generate
 from iopsched.instance import Instance
 from iopsched.io import (
     InputError,
@@ -50,6 +50,16 @@ EXAMPLES = {
     },
 }
 
+# Weeks that follow a shipped example: its shipped schedule is their ``previous``
+# (iopsched.generate.follow_on: discharges, as many new intakes, their first sessions booked).
+FOLLOW_ONS = {
+    "evening-weekend-80-week2": {
+        "after": "evening-weekend-80",
+        "seed": 1,
+        "turnover": 9,
+        "pins": 9,
+    },
+}
 
 ROSTER_EXAMPLE = "small-clinic"  # also shipped as a filled roster workbook
 
@@ -58,7 +68,20 @@ def write_instances(root: Path) -> None:
     for name, args in EXAMPLES.items():
         inst = generate(name=name, **args)
         write_json_atomic(root / "instances" / f"{name}.json", dump_model(inst))
+    for name, args in FOLLOW_ONS.items():
+        write_follow_on(root, name, **args)
     write_rosters(root)
+
+
+def write_follow_on(root: Path, name: str, after: str, seed: int, turnover: int, pins: int) -> None:
+    """The week after example ``after``, with its shipped schedule as last week's."""
+    week = load_instance(root / "instances" / f"{after}.json")
+    previous = shipped(week, root / "solutions" / f"{after}.json")
+    if previous is None:
+        print(f"{name}: not written, {after} has no valid shipped schedule to follow")
+        return
+    inst = follow_on(week, previous, seed, turnover=turnover, pins=pins, name=name)
+    write_json_atomic(root / "instances" / f"{name}.json", dump_model(inst))
 
 
 def write_rosters(root: Path) -> None:
@@ -90,7 +113,7 @@ def write_solutions(
     """Solve each example week (``names``, or all) and write its schedule; with
     ``keep_better`` a valid schedule already shipped that costs no more is kept; with
     ``resume`` the search starts from it."""
-    for name in names or EXAMPLES:
+    for name in names or [*EXAMPLES, *FOLLOW_ONS]:
         inst = load_instance(root / "instances" / f"{name}.json")
         path = root / "solutions" / f"{name}.json"
         start = shipped(inst, path) if resume else None
@@ -113,7 +136,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rosters-only", action="store_true")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--only", nargs="+", choices=list(EXAMPLES), help="these examples alone")
+    parser.add_argument(
+        "--only", nargs="+", choices=[*EXAMPLES, *FOLLOW_ONS], help="these examples alone"
+    )
     parser.add_argument(
         "--keep-better",
         action="store_true",

@@ -17,6 +17,7 @@ from typing import Any
 
 from iopsched.instance import Group, Instance, Participant, Window
 from iopsched.model.grid import eligible_for_group
+from iopsched.solution import Solution
 from iopsched.timegrid import (
     MINUTES_PER_DAY,
     day_index,
@@ -110,6 +111,53 @@ def _availability(rng: random.Random, track: Track, program: dict) -> tuple[str,
     return kind, out
 
 
+def _person(
+    rng: random.Random, track: Track, program: dict[str, tuple[str, str]], pid: str
+) -> dict[str, Any]:
+    """One participant of ``track``: a life-shaped availability and a plan for their level
+    of care (no primary therapist yet)."""
+    life, availability = _availability(rng, track, program)
+    if track.adolescent:
+        lo = rng.choice([6, 6, 7.5, 9])
+        plan = {
+            "level": "iop-adolescent",
+            "min_hours": lo,
+            "max_hours": lo + rng.choice([3, 4.5, 6]),
+        }
+        plan |= {"group_hours": min(lo - 1.5, 4.5), "education_hours": 1}
+        plan["family"] = {"sessions": 1, "minutes": 60}
+    else:
+        lo = rng.choice([9, 9, 9, 10.5, 12])
+        plan = {
+            "level": "iop-adult",
+            "min_hours": lo,
+            "max_hours": min(19, lo + rng.choice([3, 4.5, 6])),
+        }
+        plan |= {"group_hours": 6, "education_hours": 1}
+        if rng.random() < 0.15:
+            plan["family"] = {"sessions": 1, "minutes": 60}
+    plan["individual"] = {"sessions": 1, "minutes": rng.choice([45, 60, 60])}
+    person: dict[str, Any] = {
+        "id": pid,
+        "tags": list(track.tags)
+        + (["co-occurring"] if track.key == "su" and rng.random() < 0.3 else []),
+        "availability": availability,
+        "plan": plan,
+        "telehealth": rng.random() < 0.3,
+    }
+    if "family" in plan:
+        family = [w for d in list(program) for w in _clip(d, "18:00", "21:00", program)]
+        person["family_availability"] = family
+        person["family_size"] = rng.choice([1, 2, 2, 3])
+    if rng.random() < 0.25:
+        person["min_hours_per_day"] = 2.5
+    if rng.random() < 0.3:
+        person["max_days"] = 4
+    if life == "parent" and rng.random() < 0.5:
+        person["preferred"] = [w for d in EVENINGS for w in _clip(d, "18:00", "20:00", program)]
+    return person
+
+
 def generate(
     participants: int,
     seed: int = 0,
@@ -138,45 +186,7 @@ def generate(
     by_track: dict[str, list[dict]] = {t: [] for t in tracks}
     for i in range(participants):
         track = TRACKS[rng.choices(tracks, weights)[0]]
-        life, availability = _availability(rng, track, program)
-        if track.adolescent:
-            lo = rng.choice([6, 6, 7.5, 9])
-            plan = {
-                "level": "iop-adolescent",
-                "min_hours": lo,
-                "max_hours": lo + rng.choice([3, 4.5, 6]),
-            }
-            plan |= {"group_hours": min(lo - 1.5, 4.5), "education_hours": 1}
-            plan["family"] = {"sessions": 1, "minutes": 60}
-        else:
-            lo = rng.choice([9, 9, 9, 10.5, 12])
-            plan = {
-                "level": "iop-adult",
-                "min_hours": lo,
-                "max_hours": min(19, lo + rng.choice([3, 4.5, 6])),
-            }
-            plan |= {"group_hours": 6, "education_hours": 1}
-            if rng.random() < 0.15:
-                plan["family"] = {"sessions": 1, "minutes": 60}
-        plan["individual"] = {"sessions": 1, "minutes": rng.choice([45, 60, 60])}
-        person: dict[str, Any] = {
-            "id": f"P{i + 1:04d}",
-            "tags": list(track.tags)
-            + (["co-occurring"] if track.key == "su" and rng.random() < 0.3 else []),
-            "availability": availability,
-            "plan": plan,
-            "telehealth": rng.random() < 0.3,
-        }
-        if "family" in plan:
-            family = [w for d in list(program) for w in _clip(d, "18:00", "21:00", program)]
-            person["family_availability"] = family
-            person["family_size"] = rng.choice([1, 2, 2, 3])
-        if rng.random() < 0.25:
-            person["min_hours_per_day"] = 2.5
-        if rng.random() < 0.3:
-            person["max_days"] = 4
-        if life == "parent" and rng.random() < 0.5:
-            person["preferred"] = [w for d in EVENINGS for w in _clip(d, "18:00", "20:00", program)]
+        person = _person(rng, track, program, f"P{i + 1:04d}")
         people.append(person)
         by_track[track.key].append(person)
 
@@ -289,6 +299,68 @@ def generate(
     }
     _add_fixed_and_pins(rng, data, fixed_groups, pins)
     return Instance.model_validate(data)
+
+
+def follow_on(
+    week: Instance,
+    previous: Solution,
+    seed: int = 0,
+    *,
+    turnover: int,
+    pins: int = 0,
+    name: str | None = None,
+) -> Instance:
+    """The next week of a program with rolling admission (DOMAIN.md): ``turnover`` people
+    discharged at random and as many new intakes, each of the track of someone who left and
+    made as :func:`generate` makes people; last week's schedule (``previous``) attached; and
+    the first individual session of up to ``pins`` new intakes booked with their primary
+    therapist.  The same for the same arguments."""
+    rng = random.Random(f"follow-on:{seed}:{turnover}:{week.name}")
+    data = week.model_dump(mode="json", exclude_none=True)
+    people = data["participants"]
+    if not 0 <= turnover <= len(people):
+        raise ValueError(f"turnover {turnover} is not between 0 and {len(people)}")
+    gone = set(rng.sample(sorted(p["id"] for p in people), turnover))
+    program: dict[str, tuple[str, str]] = {}
+    for w in week.program_hours:
+        program.setdefault(w.day, (w.start, w.end))
+    licensed = [t["id"] for t in data["therapists"] if "individual" in t["modalities"]]
+    first = 1 + max((int(p["id"][1:]) for p in people if p["id"][1:].isdigit()), default=0)
+    new = []
+    for k, left in enumerate(p for p in people if p["id"] in gone):
+        person = _person(rng, track_of(left), program, f"P{first + k:04d}")
+        if licensed and rng.random() < 0.7:
+            person["primary_therapist"] = licensed[(first + k) % len(licensed)]
+        new.append(person)
+    stay = [p for p in people if p["id"] not in gone]
+    for p in stay:
+        if "avoid" in p:
+            p["avoid"] = [q for q in p["avoid"] if q not in gone]
+    # booked where the therapist's calendar (last week's schedule) is free, as a coordinator would
+    calendar: dict[str, list[tuple[str, int, int]]] = {}
+    for s in previous.sessions:
+        calendar.setdefault(s.therapist, []).append((s.day, parse_hhmm(s.start), parse_hhmm(s.end)))
+    booked = {"participants": new, "therapists": data["therapists"]}
+    _add_pins(rng, booked, pins, calendar)
+    kept = [pin for pin in data.get("pins", []) if pin.get("participant") not in gone]
+    data |= {
+        "name": name or f"{week.name}-next",
+        "participants": stay + new,
+        "pins": kept + booked["pins"],
+        "previous": previous.model_dump(mode="json", exclude_none=True),
+    }
+    if week.week_of is not None:
+        data["week_of"] = (week.week_of + dt.timedelta(days=7)).isoformat()
+    return Instance.model_validate(data)
+
+
+def track_of(person: dict[str, Any]) -> Track:
+    """The generator's track a participant belongs to, by their tags."""
+    tags = set(person.get("tags", []))
+    for track in TRACKS.values():
+        if set(track.tags) <= tags and not tags & set(track.excluded):
+            return track
+    raise ValueError(f"participant {person['id']} is in none of the generator's tracks")
 
 
 def _multi_site(
@@ -416,9 +488,15 @@ def _add_fixed_and_pins(rng: random.Random, data: dict, fixed_groups: int, pins:
             announced.append((meetings, set(people[: g["min_size"]]) | {leads[0]}))
 
 
-def _add_pins(rng: random.Random, data: dict, pins: int) -> dict[str, list[tuple[str, int, int]]]:
-    """Book individual sessions for a few people; returns who is booked when (id -> meetings)."""
-    booked: dict[str, list[tuple[str, int, int]]] = {}
+def _add_pins(
+    rng: random.Random,
+    data: dict,
+    pins: int,
+    busy: dict[str, list[tuple[str, int, int]]] | None = None,
+) -> dict[str, list[tuple[str, int, int]]]:
+    """Book individual sessions for a few people, clear of what ``busy`` holds (therapist id
+    -> meetings); returns who is booked when (id -> meetings)."""
+    booked: dict[str, list[tuple[str, int, int]]] = {k: list(v) for k, v in (busy or {}).items()}
     pinned: list[dict] = []
     # a booked 1:1 session on its own would not reach a daily minimum: such people not pinned
     free = [p for p in data["participants"] if p.get("min_hours_per_day") is None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from iopsched import examples, solve, validate
 from iopsched.generate import generate
 from iopsched.greedy import first_fit_solution
 from iopsched.instance import Instance
-from iopsched.io import dump_model, load_solution, write_json_atomic
+from iopsched.io import dump_model, load_instance, load_solution, write_json_atomic
 from iopsched.solution import Solution
 
 NAME = "small-clinic"
@@ -86,3 +87,33 @@ def test_the_command_passes_its_choices_on(tmp_path, monkeypatch):
     ]
     with pytest.raises(SystemExit):
         examples.main([*root, "--only", "no-such-week"])
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted(p.stem for p in (ROOT / "instances").glob("*.json"))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_week_has_a_valid_schedule_and_regenerates_as_shipped(name, tmp_path):
+    week = load_instance(ROOT / "instances" / f"{name}.json")
+    report = validate(week, load_solution(ROOT / "solutions" / f"{name}.json"))
+    assert report.ok, report.render()
+    if name in examples.FOLLOW_ONS:  # made from the week it follows and its schedule
+        args = examples.FOLLOW_ONS[name]
+        for folder in ("instances", "solutions"):
+            (tmp_path / folder).mkdir()
+            shutil.copy(ROOT / folder / f"{args['after']}.json", tmp_path / folder)
+        examples.write_follow_on(tmp_path, name, **args)
+        again = load_instance(tmp_path / "instances" / f"{name}.json")
+    else:
+        again = generate(name=name, **examples.EXAMPLES[name])
+    assert dump_model(again) == dump_model(week)
+
+
+def test_a_follow_on_week_is_not_written_without_a_valid_schedule_to_follow(tmp_path, capsys):
+    name, args = next(iter(examples.FOLLOW_ONS.items()))
+    (tmp_path / "instances").mkdir()
+    shutil.copy(ROOT / "instances" / f"{args['after']}.json", tmp_path / "instances")
+    examples.write_follow_on(tmp_path, name, **args)
+    assert not (tmp_path / "instances" / f"{name}.json").exists()
+    assert "no valid shipped schedule" in capsys.readouterr().out

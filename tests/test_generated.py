@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from iopsched import Status, solve, validate
 from iopsched.bounds import cost_floor
-from iopsched.generate import generate
+from iopsched.generate import follow_on, generate, track_of
+from iopsched.greedy import first_fit_solution
+from iopsched.timegrid import parse_hhmm
 
 
 @pytest.mark.parametrize(
@@ -82,3 +86,32 @@ def test_multi_site_week_keeps_sites_apart():
     for s in sol.sessions:
         if s.room is not None:
             assert all(people[p].site == rooms[s.room].site for p in s.participants)
+
+
+def test_a_follow_on_week_discharges_admits_and_books_first_sessions():
+    week = generate(40, 5, week_of=dt.date(2026, 11, 2))
+    previous = first_fit_solution(week)  # last week's schedule
+    nxt = follow_on(week, previous, 2, turnover=6, pins=6)
+    assert nxt == follow_on(week, previous, 2, turnover=6, pins=6)
+    assert nxt != follow_on(week, previous, 3, turnover=6, pins=6)
+    before, after = {p.id for p in week.participants}, {p.id for p in nxt.participants}
+    assert len(after) == 40 and len(before - after) == 6
+    admitted = after - before
+    tracks = lambda people: sorted(track_of(p.model_dump()).key for p in people)  # noqa: E731
+    left = [p for p in week.participants if p.id not in after]
+    assert tracks(left) == tracks(p for p in nxt.participants if p.id in admitted)
+    assert nxt.previous == previous and nxt.week_of == dt.date(2026, 11, 9)
+    assert all(q in after for p in nxt.participants for q in p.avoid or [])
+    assert nxt.pins and all(pin.participant in admitted for pin in nxt.pins)
+    for pin in nxt.pins:  # booked where the therapist's calendar was free last week
+        minutes = nxt.participant_by_id[pin.participant].plan.individual.minutes
+        a = parse_hhmm(pin.start)
+        assert not any(
+            s.therapist == pin.therapist
+            and s.day == pin.day
+            and parse_hhmm(s.start) < a + minutes
+            and a < parse_hhmm(s.end)
+            for s in previous.sessions
+        )
+    with pytest.raises(ValueError, match="turnover"):
+        follow_on(week, previous, turnover=41)
