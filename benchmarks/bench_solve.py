@@ -106,6 +106,8 @@ VARIANTS = {
     # random few of that therapist's sessions (before 2026-11-28's aim; patched below)
     "blocking-unaimed": {},
     # experiment: neighbourhood rounds of 6 or 10 s instead of 3 (larger parts settle in them)
+    # no start from last week's schedule carried forward (the default before 2026-11-29)
+    "no-carry-forward": {"carry_forward": False},
     "rounds-6s": {"round_seconds": 6.0},
     "rounds-10s": {"round_seconds": 10.0},
 }

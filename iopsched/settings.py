@@ -21,8 +21,9 @@ class SolverSettings(BaseModel):
         default=True,
         description=(
             "with no start schedule given, start from last week's schedule (the instance's "
-            "previous) carried into this week, people who left taken out and sessions that "
-            "break this week's hard rules dropped, when it costs less than the first fit"
+            "previous) carried into this week, when it costs less than the first fit: people "
+            "who left taken out, what breaks this week's hard rules dropped, and the week "
+            "completed around the rest by first fit"
         ),
     )
     neighbourhood_search: bool = Field(
