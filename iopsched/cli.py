@@ -27,7 +27,7 @@ from iopsched.io import (
     write_json_atomic,
 )
 from iopsched.roster import read_roster, roster_bytes
-from iopsched.solution import Solution, Status
+from iopsched.solution import Solution, Stats, Status
 from iopsched.solver import Progress, SolverSettings, solve
 from iopsched.validator import validate
 
@@ -99,6 +99,7 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
         lines.append(f"sessions: {len(s.sessions)} ({detail or 'none'})")
         served = len(instance.participants) - len({r.participant for r in s.unmet})
         lines.append(f"participants with their full plan: {served}/{len(instance.participants)}")
+    lines += _last_week(s.stats)
     if s.status is Status.UNKNOWN:
         lines.append(
             "no schedule yet, and none proven impossible: the first fit could not keep every "
@@ -127,6 +128,24 @@ def summary(instance: Instance, solution: Solution, limit: int = 15) -> str:
             lines.append(f"  ... and {len(s.unmet) - limit} more (see the solution file)")
         lines.append("why each is unmet: iopsched explain INSTANCE SOLUTION")
     return "\n".join(lines)
+
+
+def _last_week(stats: Stats | None) -> list[str]:
+    """How last week's schedule (``previous``) was used: the start, or why not."""
+    if stats is None or stats.last_week_sessions is None:
+        return []
+    kept = f"{stats.last_week_kept} of its {stats.last_week_sessions} sessions kept"
+    if stats.started_from == "last_week":
+        return [f"began from last week's schedule: {kept}, the rest placed by first fit"]
+    why = {
+        "nothing kept": "none of its sessions fit this week",
+        "outside the model": "this week's model cannot take it (see the warning above)",
+        "costs more than the first fit": f"{kept}, it cost more than the first fit",
+    }.get(stats.last_week_unused or "", f"{kept}, the week completed around them")
+    if stats.last_week_breaks:
+        n = len(stats.last_week_breaks)
+        why += f" still breaks {n} rule(s), first {stats.last_week_breaks[0]}"
+    return [f"last week's schedule was not the start: {why}"]
 
 
 def _still_improving(s: Solution) -> bool:

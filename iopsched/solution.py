@@ -91,6 +91,15 @@ class Stats(BaseModel):
     cost_floor: float | None = None  # the bound read from the instance alone (iopsched.bounds)
     # the bound proven on the week without staff and room limits (iopsched.relaxation)
     relaxation_bound: float | None = None
+    # where the search began: "first_fit", "start" (a schedule given) or "last_week"
+    started_from: str | None = None
+    # last week's schedule carried forward: its sessions kept, of how many, the rules the
+    # completed week still broke, and why it was not the start ("breaks a rule", "nothing
+    # kept", "outside the model" or "costs more than the first fit")
+    last_week_kept: int | None = None
+    last_week_sessions: int | None = None
+    last_week_breaks: list[str] | None = None
+    last_week_unused: str | None = None
 
 
 class Solution(_Strict):

@@ -30,6 +30,7 @@ from iopsched.search.found import Found, checked, with_schedule
 from iopsched.search.rounds import improve, refuted, repair_first_fit, second_opinion
 from iopsched.search.run import Clock, Progress, Recorder, Run, configure, stall_watch
 from iopsched.search.start import (
+    Carried,
     add_hints,
     candidate_limits,
     carried_forward,
@@ -123,6 +124,7 @@ class _Solve:
         self.first_fit: Found | None = None  # validated: the one to fall back on
         self.held: Found | None = None  # a start the model cannot take, returned if unbeaten
         self.started = False  # the search starts from the caller's schedule
+        self.carried: Carried | None = None  # last week's schedule carried forward, if tried
         self.before_start: tuple[Found | None, list[Session] | None] = (None, None)
         self.limits = Limits()
         self.build_seconds = 0.0
@@ -172,7 +174,8 @@ class _Solve:
         if start is not None:
             given = from_start(self.instance, start)
         elif settings.carry_forward:
-            given = carried_forward(self.instance)
+            self.carried = carried_forward(self.instance)
+            given = None if self.carried is None else self.carried.found
         if given is not None and (self.best is None or given.objective < self.best.objective):
             self.hint, self.best = given.sessions, given
             self.better(given)
@@ -413,6 +416,7 @@ class _Solve:
             "time_to_first": round(events[0].elapsed, 3) if events else None,
             "time_to_best": round(events[-1].elapsed, 3) if events else None,
             "first_fit_objective": self.recorder.first_fit,
+            **self.origin(),
             "cost_floor": self.floor,
             "relaxation_bound": self.relaxed,
             "lns_rounds": self.rounds,
@@ -429,6 +433,30 @@ class _Solve:
                 for e in events
             ],
         }
+
+    def origin(self) -> dict:
+        """The stats on where the search began: ``started_from`` (``first_fit``, ``start``
+        or ``last_week``) and, when last week's schedule was carried forward, how much of
+        it was kept and what it still broke when it was not the start."""
+        taken = self.started and self.held is None
+        if taken:
+            started = "start" if self.carried is None else "last_week"
+        else:
+            started = "first_fit" if self.first_fit is not None else None
+        out: dict = {"started_from": started}
+        if (carried := self.carried) is not None:
+            out |= {"last_week_kept": carried.kept, "last_week_sessions": carried.of}
+            if carried.broken:
+                out["last_week_breaks"] = [str(v) for v in carried.broken]
+            if started != "last_week":
+                if carried.found is None:
+                    why = "breaks a rule" if carried.broken else "nothing kept"
+                elif self.held is carried.found:
+                    why = "outside the model"
+                else:
+                    why = "costs more than the first fit"
+                out["last_week_unused"] = why
+        return out
 
     def result(self) -> Solution:
         """The solution: the best schedule with its status and bound, checked by our
@@ -476,5 +504,6 @@ class _Solve:
             "lns_rounds": 0,
             "cost_floor": self.floor,
             "first_fit_objective": self.recorder.first_fit,
+            **self.origin(),
         }
         return with_schedule(self.instance, self.best, Status.FEASIBLE, self.floor, wall, stats)

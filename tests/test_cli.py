@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import tiny_data
 
-from iopsched.cli import main
+from iopsched.cli import _last_week, main
+from iopsched.solution import Stats
 
 
 def _write(tmp_path, data, name="week.json"):
@@ -305,3 +306,27 @@ def test_solve_saves_the_best_schedule_so_far_before_a_crash(tmp_path, monkeypat
     assert isinstance(r.exception, RuntimeError)
     r = CliRunner().invoke(main, ["validate", str(week), str(out)])
     assert r.exit_code == 0, r.output
+
+
+LAST_WEEK = [
+    ({"started_from": "last_week"}, "began from last week's schedule: 9 of its 12 sessions kept"),
+    ({"last_week_unused": "nothing kept"}, "not the start: none of its sessions fit this week"),
+    ({"last_week_unused": "outside the model"}, "not the start: this week's model cannot take"),
+    (
+        {"last_week_unused": "costs more than the first fit"},
+        "not the start: 9 of its 12 sessions kept, it cost more than the first fit",
+    ),
+    (
+        {"last_week_unused": "breaks a rule", "last_week_breaks": ["rule 6: pin 0 is not kept"]},
+        "still breaks 1 rule(s), first rule 6: pin 0 is not kept",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stats", "says"), LAST_WEEK, ids=[s[0].get("last_week_unused", "used") for s in LAST_WEEK]
+)
+def test_the_summary_says_how_last_weeks_schedule_was_used(stats, says):
+    given = Stats(last_week_kept=9, last_week_sessions=12, **stats)
+    assert says in "\n".join(_last_week(given))
+    assert _last_week(Stats()) == []  # no previous week, nothing said

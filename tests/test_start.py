@@ -13,7 +13,7 @@ from conftest import make, tiny_data
 
 from iopsched import Instance, SolverSettings, load_instance, solve, validate
 from iopsched import solver as solver_module
-from iopsched.cli import main
+from iopsched.cli import main, summary
 from iopsched.examples import write_solutions
 from iopsched.io import load_solution
 from iopsched.search.start import carried_forward, mended
@@ -50,6 +50,7 @@ def test_a_short_solve_without_a_start_is_far_from_the_shipped_schedule():
 def test_the_search_begins_from_a_start_cheaper_than_the_first_fit():
     inst, shipped = _shipped()
     sol, seen = _solve(inst, shipped)
+    assert sol.stats.started_from == "start"
     assert any(s.sessions == shipped.sessions for s in seen)  # reported as it is taken
     assert sol.objective <= shipped.objective
     assert validate(inst, sol).ok
@@ -118,9 +119,18 @@ def test_last_weeks_schedule_is_carried_forward_when_no_start_is_given():
     assert any(s.sessions == shipped.sessions for s in seen)
     assert sol.objective <= shipped.objective  # the same week: no one left a group
     assert validate(week, sol).ok
+    n = len(shipped.sessions)
+    assert (sol.stats.started_from, sol.stats.last_week_kept, sol.stats.last_week_sessions) == (
+        "last_week",
+        n,
+        n,
+    )
+    assert "began from last week's schedule: " in summary(week, sol)
     sol, seen = _solve(week, None, carry_forward=False)
     assert all(s.sessions != shipped.sessions for s in seen)
     assert sol.objective > shipped.objective  # what makes the test above able to fail
+    assert sol.stats.started_from == "first_fit" and sol.stats.last_week_sessions is None
+    assert "last week" not in summary(week, sol)
 
 
 def _keeps(sessions: list[Session], carried: list[Session]) -> bool:
@@ -163,7 +173,7 @@ def test_people_who_left_are_taken_out_of_last_weeks_schedule():
         p["avoid"] = [q for q in p.get("avoid") or [] if q != gone]
     week = _with_previous(inst, shipped, participants=stay)
     assert validate(week, shipped).broken, "last week's schedule names someone who left"
-    found = carried_forward(week)
+    found = carried_forward(week).found
     assert found is not None and _keeps(found.sessions, _without(shipped.sessions, gone))
     assert all(gone not in s.participants for s in found.sessions)
     sol, seen = _solve(week, None)
@@ -192,7 +202,7 @@ def test_sessions_that_break_a_rule_of_this_week_are_dropped_from_last_weeks():
     else:
         raise AssertionError("the test needs a 1:1 session that can go")
     assert validate(week, shipped).broken  # last week's schedule as it stands breaks a rule
-    found = carried_forward(week)
+    found = carried_forward(week).found
     assert found is not None and _keeps(found.sessions, rest)
     assert not _keeps(found.sessions, [s])  # not where it was
     assert not validate(week, _as_solution(week, found.sessions)).broken
@@ -219,7 +229,7 @@ def test_a_person_now_over_a_limit_is_taken_out_of_last_weeks_sessions_and_fitte
     next(p for p in people if p["id"] == busy)["max_days"] = 1
     week = _with_previous(inst, shipped, participants=people)
     assert validate(week, shipped).broken
-    found = carried_forward(week)
+    found = carried_forward(week).found
     assert found is not None
     assert _keeps(found.sessions, _without(shipped.sessions, busy))
     assert len(_attendance(found.sessions).get(busy, set())) <= 1
@@ -324,7 +334,7 @@ def test_a_pin_last_weeks_schedule_does_not_hold_is_placed_in_the_carried_week()
     inst, shipped = _shipped()
     week, was, moved = _moved_pin(inst, shipped)
     assert any("pin" in v.message for v in validate(week, shipped).broken)
-    found = carried_forward(week)
+    found = carried_forward(week).found
     assert found is not None
     assert _keeps(found.sessions, [x for x in shipped.sessions if x is not was])
     assert any(  # where the pin says (its room may differ)
@@ -350,7 +360,7 @@ def test_a_therapist_whose_cap_fell_below_last_week_loses_their_one_to_one_sessi
     next(t for t in staff if t["id"] == lead)["max_hours_per_week"] = hours[lead] - 1
     week = _with_previous(inst, shipped, therapists=staff)
     assert validate(week, shipped).broken
-    found = carried_forward(week)
+    found = carried_forward(week).found
     assert found is not None
     kept = [s for s in shipped.sessions if s.therapist != lead or s.group is not None]
     assert _keeps(found.sessions, kept)
@@ -374,7 +384,8 @@ def test_last_weeks_schedule_is_not_the_start_when_the_completed_week_still_brea
     pins = [p.model_dump(mode="json", exclude_none=True) for p in inst.pins]
     week = _with_previous(inst, shipped, therapists=[*staff, away], pins=[*pins, pin])
     with caplog.at_level(logging.INFO, logger="iopsched"):
-        assert carried_forward(week) is None
+        carried = carried_forward(week)
+    assert carried.found is None and any("pin" in str(v) for v in carried.broken)
     assert "carried into this week, breaks" in caplog.text
     assert "pin" in caplog.text
 
@@ -506,3 +517,16 @@ def test_a_pin_not_kept_clears_what_holds_its_participant_or_therapist_at_its_ti
     week = make(tiny_data() | {"pins": [pin | {"day": "tue", "start": "19:00"}]})
     kept = mended(week, SESSIONS, [Violation("6", None, "x", pin=0, lacking=True)])
     assert {s.id for s in SESSIONS} - {s.id for s in kept} == {"P1/individual#1"}
+
+
+def test_the_stats_say_why_last_weeks_schedule_was_not_the_start(monkeypatch):
+    inst, shipped = _shipped()
+    week = _with_previous(inst, shipped)
+    monkeypatch.setattr(solver_module, "expressible", lambda *args: False)
+    sol, _ = _solve(week, None)
+    assert sol.stats.started_from == "first_fit"
+    assert sol.stats.last_week_unused == "outside the model"
+    monkeypatch.undo()
+    empty = shipped.model_copy(update={"sessions": []})
+    sol, _ = _solve(_with_previous(inst, empty), None)
+    assert sol.stats.last_week_unused == "nothing kept" and sol.stats.last_week_kept == 0

@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -74,13 +75,24 @@ def from_start(instance: Instance, start: Solution) -> Found | None:
     return Found(list(start.sessions), report.unmet, report.cost_terms)
 
 
-def carried_forward(instance: Instance) -> Found | None:
+@dataclass(frozen=True)
+class Carried:
+    """Last week's schedule carried into this week: the week made of it (None when it still
+    breaks a rule of this week, ``broken``), and how many of its ``of`` sessions it kept."""
+
+    found: Found | None
+    kept: int
+    of: int
+    broken: list[Violation] = field(default_factory=list)
+
+
+def carried_forward(instance: Instance) -> Carried | None:
     """Last week's schedule (``previous``) carried into this week, as a coordinator would
     begin: people who left taken out of its sessions, and sessions left with nobody, or
     naming a group, therapist or room this week lacks, dropped; then what breaks a hard
     rule of this week dropped too (:func:`mended`), and the week completed around the rest
-    by first fit (groups that no longer run, pins, new people).  None when nothing is left,
-    or when the completed week still breaks a rule."""
+    by first fit (groups that no longer run, pins, new people).  None without ``previous``;
+    no week when nothing is left, or when the completed week still breaks a rule."""
     prev = instance.previous
     if prev is None:
         return None
@@ -99,8 +111,10 @@ def carried_forward(instance: Instance) -> Found | None:
             break
         log.debug("carrying last week forward: %d of %d sessions kept", len(kept), len(sessions))
         sessions = kept
+    of = len(prev.sessions)
     if not sessions:
-        return None
+        log.info("last week's schedule, carried into this week, keeps none of its sessions")
+        return Carried(None, 0, of)
     week = completed(instance, sessions)
     report = _check(instance, week)
     if broken := report.broken:
@@ -110,13 +124,14 @@ def carried_forward(instance: Instance) -> Found | None:
             len(broken),
             ValidationReport(broken).render(3),
         )
-        return None
+        return Carried(None, len(sessions), of, broken)
     log.info(
-        "last week's schedule carried into this week: %d of its sessions kept, %d in all",
+        "last week's schedule carried into this week: %d of its %d sessions kept, %d in all",
         len(sessions),
+        of,
         len(week),
     )
-    return Found(week, report.unmet, report.cost_terms)
+    return Carried(Found(week, report.unmet, report.cost_terms), len(sessions), of)
 
 
 def _check(instance: Instance, sessions: list[Session]) -> ValidationReport:
