@@ -213,7 +213,8 @@ def main(verbose: int) -> None:
     help=(
         "Begin from this schedule of the week (an earlier solve's output, to search on "
         "from it, or an edited one); the result never costs more. A schedule that breaks "
-        "a rule of the week is left out with a warning."
+        "a rule of the week gets a warning, and what breaks it is dropped and the week "
+        "completed around the rest by first fit."
     ),
 )
 @click.option(

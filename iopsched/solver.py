@@ -77,7 +77,8 @@ def solve(
     ``start`` is a schedule of this week to begin from, such as an earlier solve's (to
     search on from it) or one a coordinator edited: when it breaks no hard rule and costs
     less than the first fit, the search starts from it, and the schedule returned never
-    costs more.  A start that breaks a rule is left out, with a warning naming what it breaks.
+    costs more.  A start that breaks a rule gets a warning naming what it breaks, and is
+    mended and completed as last week's schedule is (:func:`iopsched.search.start.carried_into`).
     """
     settings = settings or SolverSettings()
     overrides = {"time_limit": time_limit, "workers": workers, "seed": seed}

@@ -32,7 +32,7 @@ class Violation:
     A rule no one session breaks names what it is about instead (a group, a participant,
     a therapist, a pin, and the day), and ``lacking`` says whether something missing breaks
     it (a group that does not run, a pin not kept, a day below its minimum) rather than
-    something there.
+    something there.  Two sessions at once name the other one too (``also``).
     """
 
     rule: str
@@ -44,6 +44,7 @@ class Violation:
     pin: int | None = None
     day: str | None = None
     lacking: bool = False
+    also: str | None = None
 
     def __str__(self) -> str:
         where = f" [{self.session}]" if self.session else ""
@@ -216,7 +217,7 @@ class _Checker:
             items.sort()
             for (_, end_a, a), (start_b, _, b) in itertools.pairwise(items):
                 if start_b < end_a:
-                    self.bad("2", b, f"{who} is also in {a} at that time")
+                    self.bad("2", b, f"{who} is also in {a} at that time", also=a)
 
     # -------------------------------------------------------------- groups
     def group_rules(self) -> None:

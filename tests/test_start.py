@@ -16,7 +16,7 @@ from iopsched import solver as solver_module
 from iopsched.cli import main, summary
 from iopsched.examples import write_solutions
 from iopsched.io import load_solution
-from iopsched.search.start import carried_forward, mended
+from iopsched.search.start import carried_forward, from_start, mended
 from iopsched.solution import Session, Solution, Status
 from iopsched.timegrid import format_hhmm, parse_hhmm
 from iopsched.validator import Violation, assess
@@ -80,17 +80,57 @@ def test_an_isolated_solve_takes_the_start_to_its_child():
     assert sol.objective <= shipped.objective
 
 
-def test_a_start_that_breaks_a_rule_is_left_out_with_a_warning(caplog):
+def test_a_start_that_breaks_a_rule_is_mended_with_a_warning(caplog):
+    """A coordinator's edit that breaks a rule (a 1:1 session moved onto a group meeting of
+    the same person): that session goes, the rest of the start is kept, and the week is
+    completed around it, as last week's schedule is."""
     inst, shipped = _shipped()
     one = next(s for s in shipped.sessions if s.group is None)
-    broken = shipped.model_copy(update={"sessions": [*shipped.sessions, one]})  # twice at once
-    assert not validate(inst, broken).ok
+    meeting = next(s for s in shipped.sessions if s.group and one.participants[0] in s.participants)
+    length = parse_hhmm(one.end) - parse_hhmm(one.start)
+    moved = one.model_copy(
+        update={
+            "day": meeting.day,
+            "start": meeting.start,
+            "end": format_hhmm(parse_hhmm(meeting.start) + length),
+        }
+    )
+    edited = shipped.model_copy(
+        update={"sessions": [moved if s is one else s for s in shipped.sessions]}
+    )
+    assert validate(inst, edited).broken
     with caplog.at_level(logging.WARNING, logger="iopsched"):
-        sol, seen = _solve(inst, broken)
+        sol, seen = _solve(inst, edited)
     assert "the start schedule breaks" in caplog.text
-    assert all(s.sessions != broken.sessions for s in seen)
-    assert sol.objective > shipped.objective  # searched from the first fit alone
+    rest = [s for s in shipped.sessions if s is not one]
+    assert any(_keeps(s.sessions, rest) and not _keeps(s.sessions, [moved]) for s in seen)
+    assert sol.stats.started_from == "start"
     assert validate(inst, sol).ok
+
+
+def test_a_start_that_cannot_be_mended_is_left_out_with_a_warning(caplog):
+    """A start whose week cannot keep a pin (its therapist is away): the search begins from
+    the first fit."""
+    inst, shipped = _shipped()
+    week = _with_pin_no_one_can_keep(inst, shipped)
+    with caplog.at_level(logging.INFO, logger="iopsched"):
+        assert from_start(week, shipped) is None
+    assert "the start schedule breaks" in caplog.text
+    assert "carried into this week, breaks" in caplog.text
+
+
+def _with_pin_no_one_can_keep(inst: Instance, shipped: Solution) -> Instance:
+    """The week with last week's schedule and a pin whose therapist is away all week."""
+    staff = inst.model_dump(mode="json")["therapists"]
+    away = {
+        **staff[0],
+        "id": "T-away",
+        "availability": [{"day": "sun", "start": "09:00", "end": "10:00"}],
+    }
+    one = next(s for s in shipped.sessions if s.group is None)
+    pin = {"participant": one.participants[0], "kind": one.kind, "therapist": "T-away"}
+    pins = [p.model_dump(mode="json", exclude_none=True) for p in inst.pins]
+    return _with_previous(inst, shipped, therapists=[*staff, away], pins=[*pins, pin])
 
 
 def test_a_start_whose_unmet_rows_and_objective_are_stale_is_taken():
@@ -373,16 +413,7 @@ def test_last_weeks_schedule_is_not_the_start_when_the_completed_week_still_brea
     """A pin this week no schedule can keep (its therapist is away all week): the carried
     week cannot be completed, and the solve says why."""
     inst, shipped = _shipped()
-    staff = inst.model_dump(mode="json")["therapists"]
-    away = {
-        **staff[0],
-        "id": "T-away",
-        "availability": [{"day": "sun", "start": "09:00", "end": "10:00"}],
-    }
-    one = next(s for s in shipped.sessions if s.group is None)
-    pin = {"participant": one.participants[0], "kind": one.kind, "therapist": "T-away"}
-    pins = [p.model_dump(mode="json", exclude_none=True) for p in inst.pins]
-    week = _with_previous(inst, shipped, therapists=[*staff, away], pins=[*pins, pin])
+    week = _with_pin_no_one_can_keep(inst, shipped)
     with caplog.at_level(logging.INFO, logger="iopsched"):
         carried = carried_forward(week)
     assert carried.found is None and any("pin" in str(v) for v in carried.broken)
@@ -445,6 +476,12 @@ SESSIONS = [
 ]
 
 MENDS = [
+    (
+        "of two sessions at once, the 1:1 one",
+        Violation("2", "G#1", "x", also="P1/individual#1"),
+        {"P1/individual#1"},
+        {},
+    ),
     ("a 1:1 session named", Violation("2", "P1/individual#1", "x"), {"P1/individual#1"}, {}),
     ("a group meeting named: all of its meetings", Violation("2", "G#2", "x"), {"G#1", "G#2"}, {}),
     ("a group named", Violation("4", None, "x", group="H"), {"H#1"}, {}),

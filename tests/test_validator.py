@@ -76,6 +76,10 @@ def test_double_booked_therapist(solved):
     moved = _edit(sol, ind.id, day=g.day, start=g.start, end=_plus(g.start, 60))
     violations = validate(inst, moved).violations
     assert any("therapist T1 is also in" in v.message for v in violations)
+    assert {v.session for v in violations if v.also} | {v.also for v in violations if v.also} == {
+        ind.id,
+        g.id,
+    }  # both sessions named
     assert any("participant P1 is also in" in v.message for v in violations)
 
 

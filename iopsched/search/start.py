@@ -57,7 +57,9 @@ def first_fit_variants(
 
 def from_start(instance: Instance, start: Solution) -> Found | None:
     """The caller's start schedule with what it leaves unmet and costs, as our validator
-    reads it; None (and a warning naming what it breaks) when it breaks a hard rule.
+    reads it.  One that breaks a hard rule of this week is mended and completed as last
+    week's schedule is (:func:`carried_into`), with a warning naming what it breaks; None
+    when even that breaks a rule.
 
     Its own unmet rows and objective need not match its sessions (a schedule a coordinator
     edited seldom has them right): they are recomputed from the sessions.
@@ -65,11 +67,11 @@ def from_start(instance: Instance, start: Solution) -> Found | None:
     report = validate(instance, start)
     if broken := report.broken:
         log.warning(
-            "the start schedule breaks %d rule(s) of this week and is not used: %s",
+            "the start schedule breaks %d rule(s) of this week: %s",
             len(broken),
             ValidationReport(broken).render(3),
         )
-        return None
+        return carried_into(instance, start, "the start schedule").found
     if not report.ok:
         log.info("the start schedule's unmet rows or objective are recomputed from its sessions")
     return Found(list(start.sessions), report.unmet, report.cost_terms)
@@ -77,8 +79,9 @@ def from_start(instance: Instance, start: Solution) -> Found | None:
 
 @dataclass(frozen=True)
 class Carried:
-    """Last week's schedule carried into this week: the week made of it (None when it still
-    breaks a rule of this week, ``broken``), and how many of its ``of`` sessions it kept."""
+    """A schedule (last week's, or a start) carried into this week: the week made of it
+    (None when it still breaks a rule of this week, ``broken``), and how many of its ``of``
+    sessions it kept."""
 
     found: Found | None
     kept: int
@@ -88,18 +91,23 @@ class Carried:
 
 def carried_forward(instance: Instance) -> Carried | None:
     """Last week's schedule (``previous``) carried into this week, as a coordinator would
-    begin: people who left taken out of its sessions, and sessions left with nobody, or
-    naming a group, therapist or room this week lacks, dropped; then what breaks a hard
-    rule of this week dropped too (:func:`mended`), and the week completed around the rest
-    by first fit (groups that no longer run, pins, new people).  None without ``previous``;
-    no week when nothing is left, or when the completed week still breaks a rule."""
-    prev = instance.previous
-    if prev is None:
+    begin (:func:`carried_into`); None without ``previous``."""
+    if instance.previous is None:
         return None
+    return carried_into(instance, instance.previous, "last week's schedule")
+
+
+def carried_into(instance: Instance, schedule: Solution, what: str) -> Carried:
+    """A schedule (``what`` it is, for the log) carried into this week: people not in it
+    taken out of its sessions, and sessions left with nobody, or naming a group, therapist
+    or room this week lacks, dropped; then what breaks a hard rule of this week dropped too
+    (:func:`mended`), and the week completed around the rest by first fit (groups that no
+    longer run, pins, new people).  No week when nothing is left, or when the completed
+    week still breaks a rule."""
     people = instance.participant_by_id
     sessions = [
         _with(s, [pid for pid in s.participants if pid in people])
-        for s in prev.sessions
+        for s in schedule.sessions
         if any(pid in people for pid in s.participants)
         and (s.group is None or s.group in instance.group_by_id)
         and s.therapist in instance.therapist_by_id
@@ -109,24 +117,25 @@ def carried_forward(instance: Instance) -> Carried | None:
         kept = mended(instance, sessions, _check(instance, sessions).broken)
         if len(kept) == len(sessions) and kept == sessions:
             break
-        log.debug("carrying last week forward: %d of %d sessions kept", len(kept), len(sessions))
+        log.debug("carrying %s: %d of %d sessions kept", what, len(kept), len(sessions))
         sessions = kept
-    of = len(prev.sessions)
+    of = len(schedule.sessions)
     if not sessions:
-        log.info("last week's schedule, carried into this week, keeps none of its sessions")
+        log.info("%s, carried into this week, keeps none of its sessions", what)
         return Carried(None, 0, of)
     week = completed(instance, sessions)
     report = _check(instance, week)
     if broken := report.broken:
         log.info(
-            "last week's schedule, carried into this week, breaks %d rule(s) and is not "
-            "the start: %s",
+            "%s, carried into this week, breaks %d rule(s) and is not the start: %s",
+            what,
             len(broken),
             ValidationReport(broken).render(3),
         )
         return Carried(None, len(sessions), of, broken)
     log.info(
-        "last week's schedule carried into this week: %d of its %d sessions kept, %d in all",
+        "%s carried into this week: %d of its %d sessions kept, %d in all",
+        what,
         len(sessions),
         of,
         len(week),
@@ -143,18 +152,21 @@ def _check(instance: Instance, sessions: list[Session]) -> ValidationReport:
 
 def mended(instance: Instance, sessions: list[Session], broken: list[Violation]) -> list[Session]:
     """The sessions less what the ``broken`` rules name: a session (a group's with all its
-    meetings); a group's meetings; a participant taken out of every session (over a weekly or
-    daily limit); a therapist over a cap losing their 1:1 sessions (that day, for a daily
-    cap), or their groups when they have none; and, for a pin not kept, the sessions it
-    describes and those holding its participant or therapist when it says, so that it can
-    be placed where it says.  Anything else that is missing (a group
-    that does not run, a day below its minimum) is left to the completion."""
+    meetings; of two at once, a 1:1 one first); a group's meetings; a participant taken out
+    of every session (over a weekly or daily limit); a therapist over a cap losing their 1:1
+    sessions (that day, for a daily cap), or their groups when they have none; and, for a
+    pin not kept, the sessions it describes and those holding its participant or therapist
+    when it says, so that it can be placed where it says.  Anything else that is missing (a
+    group that does not run, a day below its minimum) is left to the completion."""
     drop: set[str] = set()
     groups: set[str] = set()
     out_of: set[str] = set()
+    one_to_one = {s.id for s in sessions if s.group is None}
     for v in broken:
         if v.session is not None:
-            drop.add(v.session)
+            # of two sessions at once, a 1:1 session goes rather than a group's meetings
+            pair = [v.session] if v.also is None else [v.session, v.also]
+            drop.add(next((sid for sid in pair if sid in one_to_one), v.session))
         elif v.pin is not None:
             pin = instance.pins[v.pin]
             drop |= {s.id for s in sessions if _described(pin, s) or _in_the_way(instance, pin, s)}
