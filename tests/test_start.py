@@ -567,3 +567,15 @@ def test_the_stats_say_why_last_weeks_schedule_was_not_the_start(monkeypatch):
     empty = shipped.model_copy(update={"sessions": []})
     sol, _ = _solve(_with_previous(inst, empty), None)
     assert sol.stats.last_week_unused == "nothing kept" and sol.stats.last_week_kept == 0
+
+
+@pytest.mark.parametrize(("cap", "dropped"), [(6, set()), (4.5, {"P2/individual#1"})])
+def test_a_pin_not_kept_makes_room_under_its_therapists_weekly_cap(cap, dropped):
+    """T1 gives 5 h of last week's sessions, P1's 1 h among them; P1's session pinned on
+    Wednesday evening: under a 6 h cap it fits once P1's old one goes, under 4.5 h P2's
+    goes too."""
+    pin = {"participant": "P1", "kind": "individual", "therapist": "T1"}
+    data = tiny_data() | {"pins": [pin | {"day": "wed", "start": "20:00"}]}
+    data["therapists"][0]["max_hours_per_week"] = cap
+    kept = mended(make(data), SESSIONS, [Violation("6", None, "x", pin=0, lacking=True)])
+    assert {s.id for s in SESSIONS} - {s.id for s in kept} == {"P1/individual#1"} | dropped

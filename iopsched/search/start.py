@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from iopsched.greedy import completed, first_fit_solution
-from iopsched.instance import Instance, Pin
+from iopsched.instance import Instance, Pin, minutes_of
 from iopsched.model.context import Ctx
 from iopsched.model.grid import Limits
 from iopsched.model.hints import fixed_except, hint_last_week, hint_schedule
@@ -155,8 +155,9 @@ def mended(instance: Instance, sessions: list[Session], broken: list[Violation])
     meetings; of two at once, a 1:1 one first); a group's meetings; a participant taken out
     of every session (over a weekly or daily limit); a therapist over a cap losing their 1:1
     sessions (that day, for a daily cap), or their groups when they have none; and, for a
-    pin not kept, the sessions it describes and those holding its participant or therapist
-    when it says, so that it can be placed where it says.  Anything else that is missing (a
+    pin not kept, the sessions it describes, those holding its participant or therapist
+    when it says, and that therapist's 1:1 sessions as needed under their caps, so that it
+    can be placed where it says.  Anything else that is missing (a
     group that does not run, a day below its minimum) is left to the completion."""
     drop: set[str] = set()
     groups: set[str] = set()
@@ -170,6 +171,7 @@ def mended(instance: Instance, sessions: list[Session], broken: list[Violation])
         elif v.pin is not None:
             pin = instance.pins[v.pin]
             drop |= {s.id for s in sessions if _described(pin, s) or _in_the_way(instance, pin, s)}
+            drop |= _under_caps(instance, pin, [s for s in sessions if s.id not in drop])
         elif v.lacking:
             continue
         elif v.group is not None:
@@ -196,19 +198,25 @@ def _with(session: Session, participants: list[str]) -> Session:
     return session.model_copy(update={"participants": participants})
 
 
+def _pin_minutes(instance: Instance, pin: Pin) -> int | None:
+    """How long the pinned session lasts, where the pin says (a group's, or a 1:1 one's)."""
+    if pin.group is not None:
+        return instance.group_by_id[pin.group].duration_minutes
+    if pin.participant is not None and pin.kind in ("individual", "family"):
+        spec = getattr(instance.participant_by_id[pin.participant].plan, pin.kind)
+        return None if spec is None else spec.minutes
+    return None
+
+
+def _length(s: Session) -> int:
+    return parse_hhmm(s.end) - parse_hhmm(s.start)
+
+
 def _in_the_way(instance: Instance, pin: Pin, s: Session) -> bool:
     """The session holds the pinned participant or therapist when the pin says, where the
-    pin gives its day and start and its length is known (a group's, or a 1:1 session's)."""
-    if pin.day is None or pin.start is None or s.day != pin.day:
-        return False
-    if pin.group is not None:
-        minutes = instance.group_by_id[pin.group].duration_minutes
-    elif pin.participant is not None and pin.kind in ("individual", "family"):
-        spec = getattr(instance.participant_by_id[pin.participant].plan, pin.kind)
-        if spec is None:
-            return False
-        minutes = spec.minutes
-    else:
+    pin gives its day and start and its length is known."""
+    minutes = _pin_minutes(instance, pin)
+    if pin.day is None or pin.start is None or s.day != pin.day or minutes is None:
         return False
     start = parse_hhmm(pin.start)
     if not (parse_hhmm(s.start) < start + minutes and start < parse_hhmm(s.end)):
@@ -216,6 +224,29 @@ def _in_the_way(instance: Instance, pin: Pin, s: Session) -> bool:
     return pin.participant in s.participants or (
         pin.therapist is not None and s.therapist == pin.therapist
     )
+
+
+def _under_caps(instance: Instance, pin: Pin, sessions: list[Session]) -> set[str]:
+    """The pinned therapist's 1:1 sessions to drop so that the pinned session fits under
+    their weekly cap and, on its day, their daily cap (that day's go first)."""
+    minutes = _pin_minutes(instance, pin)
+    if pin.therapist is None or minutes is None:
+        return set()
+    t = instance.therapist_by_id[pin.therapist]
+    theirs = [s for s in sessions if s.therapist == t.id]
+    week = sum(map(_length, theirs)) + minutes - minutes_of(t.max_hours_per_week)
+    day = 0
+    if t.max_hours_per_day is not None and pin.day is not None:
+        on_day = sum(_length(s) for s in theirs if s.day == pin.day)
+        day = on_day + minutes - minutes_of(t.max_hours_per_day)
+    out: set[str] = set()
+    for s in sorted((s for s in theirs if s.group is None), key=lambda s: s.day != pin.day):
+        if week <= 0 and (day <= 0 or s.day != pin.day):
+            break
+        out.add(s.id)
+        week -= _length(s)
+        day -= _length(s) if s.day == pin.day else 0
+    return out
 
 
 def _described(pin: Pin, s: Session) -> bool:
