@@ -10,6 +10,8 @@ from iopsched import Status, solve, validate
 from iopsched.bounds import cost_floor
 from iopsched.generate import follow_on, generate, track_of
 from iopsched.greedy import first_fit_solution
+from iopsched.search.start import carried_forward
+from iopsched.solution import Solution
 from iopsched.timegrid import parse_hhmm
 
 
@@ -115,3 +117,26 @@ def test_a_follow_on_week_discharges_admits_and_books_first_sessions():
         )
     with pytest.raises(ValueError, match="turnover"):
         follow_on(week, previous, turnover=41)
+
+
+@pytest.mark.parametrize(
+    ("n", "seed", "profile", "extra"),
+    [
+        (20, 0, "small", {}),
+        (40, 1, "evening", {"pins": 4, "fixed_groups": 2}),
+        (80, 2, "evening", {}),
+        (30, 3, "understaffed", {"pins": 4, "fixed_groups": 2}),
+    ],
+)
+def test_last_weeks_schedule_carries_into_a_generated_follow_on_week(n, seed, profile, extra):
+    """Discharges, new intakes and their pinned first sessions: the carried and completed
+    week breaks no hard rule."""
+    week = generate(n, seed, profile=profile, **extra)
+    nxt = follow_on(week, first_fit_solution(week), seed, turnover=max(1, n // 9), pins=3)
+    carried = carried_forward(nxt)
+    assert carried is not None and carried.found is not None, carried and carried.broken
+    sessions = carried.found.sessions
+    assert not validate(
+        nxt, Solution(instance=nxt.name, status="feasible", sessions=sessions)
+    ).broken
+    assert 0 < carried.kept <= carried.of
