@@ -16,7 +16,7 @@ import click
 
 from iopsched.explain import explain
 from iopsched.export import FORMATS, export
-from iopsched.generate import PROFILES, generate
+from iopsched.generate import PROFILES, follow_on, generate
 from iopsched.instance import Instance
 from iopsched.io import (
     InputError,
@@ -513,6 +513,52 @@ def generate_cmd(
     click.echo(
         f"wrote {output}: {len(inst.participants)} participants, {len(inst.therapists)} "
         f"therapists, {len(inst.groups)} groups, {len(inst.rooms)} rooms"
+    )
+
+
+@main.command("next-week")
+@click.argument("week_path", metavar="WEEK", type=click.Path(dir_okay=False))
+@click.argument("solution_path", metavar="SOLUTION", type=click.Path(dir_okay=False))
+@click.option(
+    "--turnover",
+    type=click.IntRange(min=0),
+    required=True,
+    help="discharge N people at random and admit as many new intakes of their tracks.",
+)
+@click.option(
+    "--pins",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="book the first individual session of up to P new intakes, where the therapist's "
+    "calendar of last week is free.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+def next_week_cmd(
+    week_path: str, solution_path: str, turnover: int, pins: int, seed: int, output: str
+) -> None:
+    """Write a synthetic next week of a generated WEEK, with its SOLUTION as last week's
+    schedule (the same file for the same arguments)."""
+    week, previous = _load_instance(week_path), _load_solution(solution_path)
+    if previous.instance != week.name:
+        raise click.UsageError(
+            f"{solution_path}: a schedule of {previous.instance!r}, not of {week.name!r} "
+            f"({week_path})"
+        )
+    if turnover > len(week.participants):
+        raise click.BadParameter(
+            f"{turnover} is more than the week's {len(week.participants)} participants",
+            param_hint="--turnover",
+        )
+    try:
+        inst = follow_on(week, previous, seed, turnover=turnover, pins=pins)
+    except ValueError as error:  # someone in none of the generator's tracks
+        raise click.UsageError(f"{week_path}: {error}") from None
+    write_json_atomic(output, dump_model(inst))
+    click.echo(
+        f"wrote {output}: {len(inst.participants)} participants ({turnover} new), "
+        f"{len(inst.pins)} pins, last week's schedule of {len(previous.sessions)} sessions"
     )
 
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from conftest import tiny_data
 
 from iopsched.cli import _last_week, main
+from iopsched.io import dump_model
 from iopsched.solution import Stats
 
 
@@ -330,3 +331,50 @@ def test_the_summary_says_how_last_weeks_schedule_was_used(stats, says):
     given = Stats(last_week_kept=9, last_week_sessions=12, **stats)
     assert says in "\n".join(_last_week(given))
     assert _last_week(Stats()) == []  # no previous week, nothing said
+
+
+def test_next_week_command_is_deterministic_and_loads(tmp_path):
+    from iopsched.generate import generate
+    from iopsched.greedy import first_fit_solution
+    from iopsched.io import load_instance
+
+    week = generate(30, 4)
+    given = first_fit_solution(week)
+    paths = [_write(tmp_path, dump_model(week)), _write(tmp_path, dump_model(given), "sol.json")]
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"n{k}.json"
+        args = ["next-week", *map(str, paths), "--turnover", "4", "--pins", "4", "-o", str(out)]
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 0, r.output
+        outs.append(out.read_text())
+    assert outs[0] == outs[1]
+    nxt = load_instance(tmp_path / "n0.json")
+    assert len(nxt.participants) == 30 and nxt.previous == given
+    assert len({p.id for p in nxt.participants} - {p.id for p in week.participants}) == 4
+
+
+@pytest.mark.parametrize(
+    ("what", "says"),
+    [
+        ("too many", "more than the week's 30 participants"),
+        ("another week's schedule", "a schedule of 'elsewhere'"),
+        ("no such file", "sol.json"),
+    ],
+)
+def test_next_week_command_rejects_bad_input(tmp_path, what, says):
+    from iopsched.generate import generate
+    from iopsched.greedy import first_fit_solution
+
+    week = generate(30, 4)
+    given = first_fit_solution(week)
+    if what == "another week's schedule":
+        given = given.model_copy(update={"instance": "elsewhere"})
+    paths = [_write(tmp_path, dump_model(week)), _write(tmp_path, dump_model(given), "sol.json")]
+    if what == "no such file":
+        paths[1].unlink()
+    turnover = "31" if what == "too many" else "3"
+    args = ["next-week", *map(str, paths), "--turnover", turnover, "-o", str(tmp_path / "n.json")]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2 and says in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "n.json").exists()
