@@ -421,58 +421,31 @@ def test_last_weeks_schedule_is_not_the_start_when_the_completed_week_still_brea
     assert "pin" in caplog.text
 
 
+def _session(
+    sid: str, day: str, span: str, therapist: str, people: list[str], group: str | None = None
+) -> Session:
+    """A group meeting in room R1 (with ``group``) or an individual session."""
+    start, end = span.split("-")
+    kind, room = ("group", "R1") if group else ("individual", None)
+    return Session(
+        id=sid,
+        kind=kind,
+        group=group,
+        day=day,
+        start=start,
+        end=end,
+        therapist=therapist,
+        room=room,
+        participants=people,
+    )
+
+
 SESSIONS = [
-    Session(
-        id="G#1",
-        kind="group",
-        group="G",
-        day="mon",
-        start="18:00",
-        end="19:30",
-        therapist="T1",
-        room="R1",
-        participants=["P1", "P2", "P3"],
-    ),
-    Session(
-        id="G#2",
-        kind="group",
-        group="G",
-        day="wed",
-        start="18:00",
-        end="19:30",
-        therapist="T2",
-        room="R1",
-        participants=["P1", "P2", "P3"],
-    ),
-    Session(
-        id="H#1",
-        kind="group",
-        group="H",
-        day="mon",
-        start="19:30",
-        end="21:00",
-        therapist="T1",
-        room="R1",
-        participants=["P1", "P3"],
-    ),
-    Session(
-        id="P1/individual#1",
-        kind="individual",
-        day="mon",
-        start="17:00",
-        end="18:00",
-        therapist="T1",
-        participants=["P1"],
-    ),
-    Session(
-        id="P2/individual#1",
-        kind="individual",
-        day="tue",
-        start="17:00",
-        end="18:00",
-        therapist="T1",
-        participants=["P2"],
-    ),
+    _session("G#1", "mon", "18:00-19:30", "T1", ["P1", "P2", "P3"], "G"),
+    _session("G#2", "wed", "18:00-19:30", "T2", ["P1", "P2", "P3"], "G"),
+    _session("H#1", "mon", "19:30-21:00", "T1", ["P1", "P3"], "H"),
+    _session("P1/individual#1", "mon", "17:00-18:00", "T1", ["P1"]),
+    _session("P2/individual#1", "tue", "17:00-18:00", "T1", ["P2"]),
 ]
 
 MENDS = [
