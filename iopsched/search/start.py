@@ -98,12 +98,12 @@ def carried_forward(instance: Instance) -> Carried | None:
 
 
 def carried_into(instance: Instance, schedule: Solution, what: str) -> Carried:
-    """A schedule (``what`` it is, for the log) carried into this week: people not in it
-    taken out of its sessions, and sessions left with nobody, or naming a group, therapist
-    or room this week lacks, dropped; then what breaks a hard rule of this week dropped too
-    (:func:`mended`), and the week completed around the rest by first fit (groups that no
-    longer run, pins, new people).  No week when nothing is left, or when the completed
-    week still breaks a rule."""
+    """A schedule (``what`` it is, for the log) carried into this week: people this week
+    does not have taken out of its sessions, and sessions left with nobody, or naming a
+    group, therapist or room this week lacks, dropped; then what breaks a hard rule of this
+    week dropped too (:func:`mended`), and the week completed around the rest by first fit
+    (groups that no longer run, pins, new people).  No week when nothing is left, or when
+    the completed week still breaks a rule."""
     people = instance.participant_by_id
     sessions = [
         _with(s, [pid for pid in s.participants if pid in people])
@@ -115,7 +115,7 @@ def carried_into(instance: Instance, schedule: Solution, what: str) -> Carried:
     ]
     while sessions:
         kept = mended(instance, sessions, _check(instance, sessions).broken)
-        if len(kept) == len(sessions) and kept == sessions:
+        if kept == sessions:
             break
         log.debug("carrying %s: %d of %d sessions kept", what, len(kept), len(sessions))
         sessions = kept
@@ -157,8 +157,8 @@ def mended(instance: Instance, sessions: list[Session], broken: list[Violation])
     sessions (that day, for a daily cap), or their groups when they have none; and, for a
     pin not kept, the sessions it describes, those holding its participant or therapist
     when it says, and that therapist's 1:1 sessions as needed under their caps, so that it
-    can be placed where it says.  Anything else that is missing (a
-    group that does not run, a day below its minimum) is left to the completion."""
+    can be placed where it says.  Anything else that is missing (a group that does not run,
+    a day below its minimum) is left to the completion."""
     drop: set[str] = set()
     groups: set[str] = set()
     out_of: set[str] = set()
