@@ -212,6 +212,9 @@ def run_once(
         "unmet_hours": round(sum(r.short for r in sol.unmet if r.requirement == "min_hours"), 2),
         "unmet_but_servable_alone": len(could) if could is not None else None,
         "first_fit_objective": getattr(stats, "first_fit_objective", None),
+        # where the search began, and what of last week's schedule (previous) it kept
+        "started_from": getattr(stats, "started_from", None),
+        "last_week_kept": getattr(stats, "last_week_kept", None),
         "lns_rounds": getattr(stats, "lns_rounds", None),
         "search_exit_code": getattr(stats, "search_exit_code", None),  # a crashed child search
         "valid": report.ok,

@@ -65,6 +65,7 @@ def test_minutes_only_solves_the_week_without_the_per_person_cost(tiny):
     assert inst.weights.get("participant_short") != 0  # the week given is left alone
     row = bench_solve.run_once(inst, "minutes-only", 0, 10, 1, alone_check=False)
     assert row["valid"] and row["variant"] == "minutes-only"
+    assert row["started_from"] == "first_fit" and row["last_week_kept"] is None  # no previous
 
 
 def test_tiny_ladder_writes_csv_and_plot(tmp_path):
