@@ -325,12 +325,16 @@ def follow_on(
     for w in week.program_hours:
         program.setdefault(w.day, (w.start, w.end))
     licensed = [t["id"] for t in data["therapists"] if "individual" in t["modalities"]]
-    first = 1 + max((int(p["id"][1:]) for p in people if p["id"][1:].isdigit()), default=0)
+    # new ids go on from the highest number, each with the prefix of who left ("S2-P", "P")
+    first = 1 + max((n for p in people if (n := _numbered(p["id"])[1]) is not None), default=0)
     new = []
     for k, left in enumerate(p for p in people if p["id"] in gone):
-        person = _person(rng, track_of(left), program, f"P{first + k:04d}")
+        pid = f"{_numbered(left['id'])[0]}{first + k:04d}"
+        person = _person(rng, track_of(left), program, pid)
         if licensed and rng.random() < 0.7:
             person["primary_therapist"] = licensed[(first + k) % len(licensed)]
+        if "site" in left:  # a new intake comes to the site of the place they take
+            person["site"] = left["site"]
         new.append(person)
     stay = [p for p in people if p["id"] not in gone]
     for p in stay:
@@ -352,6 +356,12 @@ def follow_on(
     if week.week_of is not None:
         data["week_of"] = (week.week_of + dt.timedelta(days=7)).isoformat()
     return Instance.model_validate(data)
+
+
+def _numbered(pid: str) -> tuple[str, int | None]:
+    """An id's prefix and the number it ends with ("S2-P0007": "S2-P" and 7)."""
+    head = pid.rstrip("0123456789")
+    return head, int(pid[len(head) :]) if len(head) < len(pid) else None
 
 
 def track_of(person: dict[str, Any]) -> Track:

@@ -140,3 +140,14 @@ def test_last_weeks_schedule_carries_into_a_generated_follow_on_week(n, seed, pr
         nxt, Solution(instance=nxt.name, status="feasible", sessions=sessions)
     ).broken
     assert 0 < carried.kept <= carried.of
+
+
+def test_a_follow_on_week_over_sites_admits_each_new_intake_to_the_site_of_who_left():
+    week = generate(36, 8, profile="small", sites=2)
+    nxt = follow_on(week, first_fit_solution(week), 1, turnover=5)
+    before = {p.id: p for p in week.participants}
+    left = sorted(set(before) - {p.id for p in nxt.participants})
+    admitted = [p for p in nxt.participants if p.id not in before]
+    assert [p.site for p in admitted] == [before[pid].site for pid in left]
+    assert all(p.id.startswith(f"{p.site}-P") for p in admitted)  # ids as the week's
+    assert len({p.id for p in nxt.participants}) == 36
