@@ -546,14 +546,9 @@ def next_week_cmd(
             f"{solution_path}: a schedule of {previous.instance!r}, not of {week.name!r} "
             f"({week_path})"
         )
-    if turnover > len(week.participants):
-        raise click.BadParameter(
-            f"{turnover} is more than the week's {len(week.participants)} participants",
-            param_hint="--turnover",
-        )
     try:
         inst = follow_on(week, previous, seed, turnover=turnover, pins=pins)
-    except ValueError as error:  # someone in none of the generator's tracks
+    except ValueError as error:  # a turnover above the census, or someone in no track
         raise click.UsageError(f"{week_path}: {error}") from None
     write_json_atomic(output, dump_model(inst))
     click.echo(

@@ -318,8 +318,10 @@ def follow_on(
     rng = random.Random(f"follow-on:{seed}:{turnover}:{week.name}")
     data = week.model_dump(mode="json", exclude_none=True)
     people = data["participants"]
-    if not 0 <= turnover <= len(people):
-        raise ValueError(f"turnover {turnover} is not between 0 and {len(people)}")
+    if turnover < 0:
+        raise ValueError(f"turnover {turnover} is negative")
+    if turnover > len(people):
+        raise ValueError(f"turnover {turnover} is more than the week's {len(people)} participants")
     gone = set(rng.sample(sorted(p["id"] for p in people), turnover))
     program: dict[str, tuple[str, str]] = {}
     for w in week.program_hours:
