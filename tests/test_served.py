@@ -17,7 +17,13 @@ from iopsched.model.grid import Limits, one_to_one_key
 from iopsched.model.lns import Neighbourhood, track_parts
 from iopsched.model.served import PERSON_MINUTES, most_fully_served, not_fully_served
 from iopsched.search.found import Found
-from iopsched.search.run import Clock, Run
+from iopsched.search.run import (
+    WORK_PER_SECOND,
+    WORK_PER_SECOND_TAKING_TURNS,
+    Clock,
+    Run,
+    configure,
+)
 from iopsched.search.window import (
     most_served_search,
     next_track,
@@ -233,6 +239,48 @@ def test_the_window_searches_neighbourhoods_only_after_a_short_probe():
     exact = cp_model.CpSolver()  # the window's objective (test_the_count_is_of_people_...)
     assert exact.solve(model) == cp_model.OPTIMAL
     assert exact.objective_value == PERSON_MINUTES + 60
+
+
+@pytest.mark.parametrize(
+    ("workers", "deterministic", "taking_turns"),
+    [
+        (1, False, True),  # alone, CP-SAT runs no neighbourhood search unless it takes turns
+        (1, True, True),
+        (2, False, False),  # two workers search neighbourhoods side by side
+        (2, True, True),  # deterministic workers always share their work in batches
+    ],
+)
+def test_one_worker_takes_turns_between_neighbourhood_searches(
+    workers, deterministic, taking_turns
+):
+    """The window's CP-SAT runs neighbourhoods only; one worker interleaves them, and its
+    deterministic limit counts the work one worker taking turns does in a second."""
+    ctx = build_model(_one_therapist_two_hours())
+    settings = SolverSettings(workers=workers, deterministic=deterministic)
+    _, solver = most_served_search(ctx, settings, 10.0)
+    p = solver.parameters
+    assert p.use_lns_only and p.interleave_search is taking_turns
+    if deterministic:
+        rate = WORK_PER_SECOND_TAKING_TURNS if workers == 1 else WORK_PER_SECOND
+        assert p.max_deterministic_time == pytest.approx(10.0 * rate)
+    whole = cp_model.CpSolver()  # any other search of one worker stays one tree search
+    configure(whole, settings, 10.0)
+    assert not whole.parameters.use_lns_only
+    assert whole.parameters.interleave_search is (deterministic and workers > 1)
+
+
+def test_a_deterministic_window_of_one_worker_repeats(caplog):
+    """One worker taking turns in the window still gives the same schedule twice."""
+    week = generate(30, 2)
+    settings = SolverSettings(
+        time_limit=6, workers=1, deterministic=True, seed=4, whole_week_first_up_to=0
+    )
+    with caplog.at_level(logging.DEBUG, logger="iopsched"):
+        runs = [solve(week, settings) for _ in range(2)]
+    assert caplog.text.count("most-served search:") >= 2, "the test needs the window to run"
+    assert runs[0].sessions == runs[1].sessions
+    assert runs[0].objective == runs[1].objective
+    assert validate(week, runs[0]).ok
 
 
 def _cap_of_two_hours() -> Instance:

@@ -19,13 +19,32 @@ from iopsched.solution import relative_gap
 # of its limits: about what one or two workers do in a second on the shipped weeks on this
 # project's machine, so that such a solve takes about its limit on the wall clock (docs).
 WORK_PER_SECOND = 0.3
+# What one worker taking turns between CP-SAT's neighbourhood searches does in a second.
+WORK_PER_SECOND_TAKING_TURNS = 0.18
+
+
+def work_per_second(solver: cp_model.CpSolver) -> float:
+    """CP-SAT's deterministic work counted as one second of a search by ``solver``."""
+    p = solver.parameters
+    alone = p.num_workers == 1 and p.interleave_search
+    return WORK_PER_SECOND_TAKING_TURNS if alone else WORK_PER_SECOND
 
 
 def configure(
-    solver: cp_model.CpSolver, settings: SolverSettings, seconds: float, log: bool = True
+    solver: cp_model.CpSolver,
+    settings: SolverSettings,
+    seconds: float,
+    log: bool = True,
+    lns_only: bool = False,
 ) -> None:
     """CP-SAT parameters for one search of at most ``seconds`` (if deterministic, the work
-    CP-SAT does in about that time: ``WORK_PER_SECOND`` units a second).
+    CP-SAT does in about that time: :func:`work_per_second`).
+
+    With ``lns_only`` CP-SAT runs its neighbourhood search alone (``use_lns_only``). One
+    worker alone runs no neighbourhood search at all, only its tree search, so there it
+    takes turns between CP-SAT's neighbourhood searches in fixed batches
+    (``interleave_search``, as several deterministic workers do; docs/how-it-works.md,
+    *One worker*).
 
     Presolve probing stays on (the most-served window only limits its work): OR-Tools 9.15 with
     ``cp_model_probing_level=0`` calls feasible models infeasible (a week with
@@ -34,10 +53,13 @@ def configure(
     """
     p = solver.parameters
     p.num_workers = settings.workers or min(8, os.cpu_count() or 1)
+    p.use_lns_only = lns_only
+    # several workers interleave their work in fixed batches: the same result every run
+    p.interleave_search = (settings.deterministic and p.num_workers > 1) or (
+        lns_only and p.num_workers == 1
+    )
     if settings.deterministic:
-        p.max_deterministic_time = max(0.01, seconds * WORK_PER_SECOND)
-        # several workers interleave their work in fixed batches: the same result every run
-        p.interleave_search = p.num_workers > 1
+        p.max_deterministic_time = max(0.01, seconds * work_per_second(solver))
     else:
         p.max_time_in_seconds = max(0.01, seconds)
     p.random_seed = settings.seed
@@ -100,7 +122,7 @@ class Clock:
     """The solve's time: wall-clock seconds, or the deterministic work CP-SAT has done.
 
     Deterministic time is the sum of CP-SAT's own work units over every search so
-    far, as seconds at ``WORK_PER_SECOND``; it does not depend on the machine's speed
+    far, as seconds at :func:`work_per_second`; it does not depend on the machine's speed
     or load, so neither does any decision taken on it.
     """
 
@@ -125,7 +147,7 @@ class Clock:
         if not self.deterministic:
             return
         try:
-            self.work += max(self.least, solver.deterministic_time / WORK_PER_SECOND)
+            self.work += max(self.least, solver.deterministic_time / work_per_second(solver))
         except RuntimeError:  # CP-SAT never ran (Ctrl-C before the thread started)
             self.work += self.least
 

@@ -58,10 +58,9 @@ def most_served_search(
 def served_solver(settings: SolverSettings, seconds: float) -> cp_model.CpSolver:
     """CP-SAT configured for a most-served search of ``seconds``."""
     solver = cp_model.CpSolver()
-    configure(solver, settings, seconds)
     # Both workers on neighbourhoods: the full-problem worker's bound is of no use here, and
     # its search adds little to the window's schedules (settings: served_first_lns_only).
-    solver.parameters.use_lns_only = settings.served_first_lns_only
+    configure(solver, settings, seconds, lns_only=settings.served_first_lns_only)
     solver.parameters.probing_deterministic_time_limit = settings.served_first_probing
     return solver
 
