@@ -241,7 +241,7 @@ class SolverSettings(BaseModel):
         default=False,
         description=(
             "count time (the limit and each round's) in CP-SAT's deterministic work, "
-            "iopsched.search.run.WORK_PER_SECOND units for each second, instead of on the "
+            "iopsched.search.run.work_per_second units for each second, instead of on the "
             "wall clock: the same seed and workers give the same schedule on every run and "
             "machine, while the wall time varies with the week and the machine"
         ),

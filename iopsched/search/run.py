@@ -54,7 +54,8 @@ def configure(
     p = solver.parameters
     p.num_workers = settings.workers or min(8, os.cpu_count() or 1)
     p.use_lns_only = lns_only
-    # several workers interleave their work in fixed batches: the same result every run
+    # deterministic workers share their work in fixed batches (the same result every run);
+    # one worker searching neighbourhoods only takes turns between them
     p.interleave_search = (settings.deterministic and p.num_workers > 1) or (
         lns_only and p.num_workers == 1
     )
